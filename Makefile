@@ -1,0 +1,50 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both run `make setup`.
+SHELL := /bin/bash
+PY      := .venv/bin/python
+PYTEST  := .venv/bin/pytest
+CLUSTER ?= clusters/lab.yaml
+APT_PACKAGES := openssh-server openssh-client supervisor haproxy crudini sudo \
+                iproute2 procps psmisc dpkg-dev apt-utils python3 python3-venv
+STAMP := .venv/.setup-stamp
+
+.PHONY: setup demo test test-fast test-lab bench report lab-up lab-down lab-status clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@if [ "$$(id -u)" != 0 ]; then echo "make setup: must run as root (it installs apt packages and the lab needs namespaces)" >&2; exit 1; fi
+	@missing=""; for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@test -x $(PY) || python3 -m venv .venv
+	@$(PY) -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+	@$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+	@echo "setup: ok (.venv ready, apt packages present)"
+
+demo: setup
+	$(PYTEST) runbook --cluster $(CLUSTER) --yes
+
+test: setup
+	$(PYTEST) tests
+
+test-fast: setup
+	$(PYTEST) tests -m "not lab"
+
+bench: setup
+	$(PY) bench/lab_boot.py
+
+lab-up: setup
+	.venv/bin/issu-lab up --cluster $(CLUSTER)
+
+lab-down: setup
+	.venv/bin/issu-lab down --cluster $(CLUSTER)
+
+lab-status: setup
+	.venv/bin/issu-lab status --cluster $(CLUSTER)
+
+clean:
+	rm -rf reports/allure-results reports/junit.xml reports/journal.jsonl reports/html

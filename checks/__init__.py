@@ -1,0 +1,1 @@
+"""Pure parsers of Contrail outputs and check functions returning structured evidence."""

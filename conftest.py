@@ -1,0 +1,2 @@
+"""Root conftest: loads the ISSU runbook plugin (options, fixtures, ordering, hard stops)."""
+pytest_plugins = ["issu.plugin"]

@@ -1,0 +1,1 @@
+"""The ISSU engine: inventory, remote execution, journal, reporting, pytest plugin."""
