@@ -1,0 +1,1 @@
+"""Contrail configplane simulation for the lab."""

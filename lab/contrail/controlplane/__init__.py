@@ -1,0 +1,1 @@
+"""Contrail controlplane simulation for the lab."""
