@@ -1,0 +1,1 @@
+"""contrail_sim.control"""
