@@ -1,0 +1,203 @@
+"""What every lab node has before Contrail: identity, sshd, users, supervisord instances.
+
+A provider (contract in lab/nodefiles.py). The supervisord instances follow the Contrail
+3.2 layout: /etc/contrail/supervisord_<R>.conf with its unix socket
+/var/run/supervisord_<R>.sock, programs in /etc/contrail/supervisord_<R>_files/*.ini,
+driven by `service supervisor-<R> start|stop|restart|status`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from issu.inventory import Inventory
+from lab.nodefiles import NodeContext, NodeFile
+
+SUPERVISORD = "/usr/bin/supervisord"
+SUPERVISORCTL = "/usr/bin/supervisorctl"
+LAB_USER = "contrail"
+
+
+def supervisor_conf_path(instance: str) -> str:
+    return f"/etc/contrail/supervisord_{instance}.conf"
+
+
+def supervisor_socket(instance: str) -> str:
+    return f"/var/run/supervisord_{instance}.sock"
+
+
+def supervisor_files_dir(instance: str) -> str:
+    return f"/etc/contrail/supervisord_{instance}_files"
+
+
+def runs_system_supervisor(ctx: NodeContext) -> bool:
+    """Controllers (contrail-issu runs there) and the openstack node (HAProxy) have it."""
+    return ctx.kind != "compute"
+
+
+def _supervisord_conf(instance: str) -> str:
+    return f"""; supervisord for the Contrail {instance} services
+[unix_http_server]
+file={supervisor_socket(instance)}
+chmod=0700
+
+[supervisord]
+logfile=/var/log/contrail/supervisord-{instance}.log
+logfile_maxbytes=10MB
+logfile_backups=2
+loglevel=info
+pidfile=/var/run/supervisord_{instance}.pid
+nodaemon=false
+minfds=1024
+minprocs=200
+childlogdir=/var/log/contrail
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://{supervisor_socket(instance)}
+
+[include]
+files = {supervisor_files_dir(instance)}/*.ini
+"""
+
+
+def _init_script(instance: str) -> str:
+    conf = supervisor_conf_path(instance)
+    return f"""#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          supervisor-{instance}
+# Required-Start:    $local_fs $network
+# Required-Stop:     $local_fs $network
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: supervisord for the Contrail {instance} services
+### END INIT INFO
+NAME=supervisor-{instance}
+CONF={conf}
+PIDFILE=/var/run/supervisord_{instance}.pid
+SOCK={supervisor_socket(instance)}
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+alive() {{  # a zombie (exited, not yet reaped) counts as stopped
+    [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}}
+
+running() {{
+    [ -s "$PIDFILE" ] && alive "$(cat "$PIDFILE")"
+}}
+
+wait_for() {{  # wait_for <seconds> <shell test>
+    n=$(( $1 * 10 )); shift
+    while [ $n -gt 0 ]; do eval "$@" && return 0; sleep 0.1; n=$((n - 1)); done
+    return 1
+}}
+
+do_start() {{
+    if running; then echo "$NAME is already running"; return 0; fi
+    mkdir -p /var/log/contrail
+    rm -f "$SOCK"
+    {SUPERVISORD} -c "$CONF" || return 1
+    if wait_for 15 '[ -S "$SOCK" ]'; then echo "$NAME started"; return 0; fi
+    echo "$NAME: socket $SOCK did not appear" >&2
+    return 1
+}}
+
+do_stop() {{
+    if ! running; then echo "$NAME is not running"; rm -f "$PIDFILE"; return 0; fi
+    pid=$(cat "$PIDFILE")
+    {SUPERVISORCTL} -c "$CONF" shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null
+    if ! wait_for 30 '! alive $pid'; then
+        echo "$NAME: did not stop in 30 s, killing" >&2
+        kill -KILL "$pid" 2>/dev/null
+    fi
+    rm -f "$PIDFILE" "$SOCK"
+    echo "$NAME stopped"
+}}
+
+case "$1" in
+    start) do_start ;;
+    stop) do_stop ;;
+    restart|force-reload) do_stop; do_start ;;
+    status)
+        if running; then
+            echo "$NAME is running"
+            {SUPERVISORCTL} -c "$CONF" status || true
+            exit 0
+        fi
+        echo "$NAME is not running"
+        exit 3 ;;
+    *) echo "Usage: service $NAME {{start|stop|restart|status}}" >&2; exit 2 ;;
+esac
+"""
+
+
+def _sshd_config(ctx: NodeContext) -> str:
+    port = ctx.node.ssh_port or ctx.inventory.ssh.port
+    return f"""# lab node {ctx.node.name}: sshd on its own loopback address only
+ListenAddress {ctx.node.ip}:{port}
+HostKey /etc/ssh/ssh_host_ed25519_key
+PidFile /run/sshd.pid
+UsePAM no
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile .ssh/authorized_keys
+StrictModes yes
+UseDNS no
+PrintMotd no
+MaxStartups 100:30:200
+MaxSessions 64
+AcceptEnv LANG LC_*
+Subsystem sftp /usr/lib/openssh/sftp-server
+"""
+
+
+def _hosts(inventory: Inventory, me: str) -> str:
+    lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
+    lines += [f"{n.ip}\t{n.name}" for n in inventory.all_nodes()]
+    return "\n".join(lines) + "\n"
+
+
+def provide(ctx: NodeContext) -> Iterable[NodeFile]:
+    name = ctx.node.name
+    pubkey = ctx.secrets.get("ssh_key.pub", "")
+    files = [
+        NodeFile("/etc/hostname", name + "\n"),
+        NodeFile("/etc/hosts", _hosts(ctx.inventory, name)),
+        NodeFile("/etc/ssh/sshd_config", _sshd_config(ctx)),
+        NodeFile("/root/.ssh/authorized_keys", pubkey, 0o600),
+        NodeFile(f"/home/{LAB_USER}/.ssh/authorized_keys", pubkey, 0o600),
+        NodeFile(f"/etc/sudoers.d/{LAB_USER}", f"{LAB_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n", 0o440),
+        # openstack-config is the openstack-utils wrapper around crudini.
+        NodeFile("/usr/bin/openstack-config", '#!/bin/sh\nexec /usr/bin/crudini "$@"\n', 0o755),
+        # `python` as the 3.2-era tools are invoked (python provision_control.py ...).
+        NodeFile("/etc/profile.d/issu-lab.sh", "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"),
+    ]
+    for instance in ctx.supervisors:
+        files += [
+            NodeFile(supervisor_conf_path(instance), _supervisord_conf(instance)),
+            NodeFile(f"/etc/init.d/supervisor-{instance}", _init_script(instance), 0o755),
+            NodeFile(f"{supervisor_files_dir(instance)}/.keep", ""),
+        ]
+    return files
+
+
+def ports(ctx: NodeContext) -> Iterable[int]:
+    return (ctx.node.ssh_port or ctx.inventory.ssh.port,)
+
+
+def boot_commands(ctx: NodeContext) -> Iterable[str]:
+    return (
+        f"id -u {LAB_USER} >/dev/null 2>&1 || useradd -m -s /bin/bash {LAB_USER}",
+        # '*' (no password, not locked): key auth works with UsePAM no.
+        f"usermod -p '*' {LAB_USER} && chown -R {LAB_USER}:{LAB_USER} /home/{LAB_USER}",
+        "ln -sf /usr/bin/python3 /usr/local/bin/python",
+        "mkdir -p /var/log/contrail /var/log/supervisor /etc/contrail",
+    )
+
+
+def prepare(lab_dir: Path, inventory: Inventory) -> None:
+    return None
