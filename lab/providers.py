@@ -1,6 +1,10 @@
-"""Every provider the host layer asks when it provisions a node (contract: lab/nodefiles.py)."""
-from lab import base_layout
+"""Every provider the host layer asks when it provisions a node (contract: lab/nodefiles.py).
+
+Order matters: files of a later provider overwrite an earlier one's, and boot commands
+run in this order (packages are installed before the planes' commands run).
+"""
+from lab import base_layout, sim_install
 from lab.contrail.configplane import layout as config_plane
 from lab.contrail.controlplane import layout as control_plane
 
-PROVIDERS = (base_layout, config_plane, control_plane)
+PROVIDERS = (base_layout, sim_install, config_plane, control_plane)
