@@ -15,12 +15,15 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import yaml
 from pydantic import (
+    AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -46,11 +49,26 @@ class Role(str, Enum):
     webui = "webui"
 
 
-HostName = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-]
-# cluster_id / kafka_prefix / rabbit_vhost end up in keyspace and queue names.
-Prefix = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]*$", max_length=40)]
+_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_PREFIX = re.compile(r"^[A-Za-z0-9_]{0,40}$")
+
+
+def _hostname(value: str) -> str:
+    if not _HOSTNAME.match(value):
+        raise ValueError(f"{value!r} is not a valid host name (letters, digits, '-')")
+    return value
+
+
+def _prefix(value: str) -> str:
+    # cluster_id / kafka_prefix / rabbit_vhost end up in keyspace and queue names;
+    # '-' vs '_' mix-ups are a known ISSU failure, so only '_' is accepted.
+    if not _PREFIX.match(value):
+        raise ValueError(f"{value!r} may only hold letters, digits and '_' (at most 40)")
+    return value
+
+
+HostName = Annotated[str, AfterValidator(_hostname)]
+Prefix = Annotated[str, AfterValidator(_prefix)]
 PackageVersion = Annotated[
     str, StringConstraints(pattern=r"^[0-9][A-Za-z0-9.+~:-]*$", max_length=64)
 ]
@@ -79,7 +97,16 @@ class LabSecret(_Frozen):
     lab: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
-SecretRef = Union[EnvSecret, FileSecret, LabSecret]
+def _reference_only(value):
+    if not isinstance(value, dict):
+        raise ValueError(
+            "a secret must be a reference ({env: NAME}, {file: PATH} or {lab: NAME}), "
+            "never the value itself"
+        )
+    return value
+
+
+SecretRef = Annotated[Union[EnvSecret, FileSecret, LabSecret], BeforeValidator(_reference_only)]
 
 
 class Secret:
@@ -398,8 +425,8 @@ def _first_error(exc: ValidationError) -> str:
         msg = "is required"
     elif err["type"] == "extra_forbidden":
         msg = "is not a known key"
-    elif err["type"] == "string_pattern_mismatch":
-        msg = f"{err.get('input')!r} has characters that are not allowed"
+    elif err["type"] == "too_short":
+        msg = "must not be empty"
     if ": " in msg and not loc:
         return msg
     return f"{loc}: {msg}" if loc else msg
