@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml Makefile
 	fi
 	@test -x $(PY) || python3 -m venv .venv
 	@$(PY) -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-	@$(PY) -m pip install -q -e '.[dev]'
+	@set -o pipefail; $(PY) -m pip install -q -e '.[dev]' 2>&1 | { grep -v -e 'is ignored: it is neither' || true; }
 	@touch $(STAMP)
 	@echo "setup: ok (.venv ready, apt packages present)"
 
@@ -45,6 +45,16 @@ lab-down: setup
 
 lab-status: setup
 	.venv/bin/issu-lab status --cluster $(CLUSTER)
+
+# HTML report from reports/allure-results with the Allure command-line tool (npm
+# package allure-commandline, needs Java); installed into .tools/ on first use.
+ALLURE := .tools/node_modules/.bin/allure
+report:
+	@test -d reports/allure-results || { echo "make report: no reports/allure-results yet (run the runbook first)" >&2; exit 1; }
+	@command -v java >/dev/null || { echo "make report: needs Java for the Allure command line (apt-get install default-jre-headless)" >&2; exit 1; }
+	@test -x $(ALLURE) || npm install --silent --prefix .tools allure-commandline@2 >/dev/null
+	$(ALLURE) generate --clean reports/allure-results -o reports/html
+	@echo "report: reports/html/index.html"
 
 clean:
 	rm -rf reports/allure-results reports/junit.xml reports/journal.jsonl reports/html
