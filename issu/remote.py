@@ -15,7 +15,12 @@ connection, and is strict where the design-card libraries are lax:
   before anything is connected;
 - every command is logged (logger `issu.remote`) and recorded as an Allure step with
   its output attached, all through the `Redactor`; exception messages are built from
-  redacted text only.
+  redacted text only;
+- an optional jump host (`jump=Target(...)`) is reached the same way (pinned, guarded)
+  and carries the target's session in a direct-tcpip channel.
+
+`facts_host(executor)` gives a testinfra Host on top of an executor, for file and
+service facts without testinfra's auto-accepting paramiko backend.
 """
 from __future__ import annotations
 
@@ -251,6 +256,7 @@ class SshExecutor:
         redactor: Redactor,
         loopback_only: bool,
         sudo_password: str | None = None,
+        jump: Target | None = None,
     ):
         if key_file is None and password is None:
             raise ValueError(f"{target.name}: needs a key file or a password")
@@ -263,6 +269,8 @@ class SshExecutor:
         self.command_timeout = command_timeout
         self.check_only = check_only
         self.loopback_only = loopback_only
+        # Optional bastion: same credentials and known_hosts; the target's key is still pinned.
+        self.jump = jump
         self._password = _Hidden(password) if password else None
         self._sudo_password = _Hidden(sudo_password) if sudo_password else None
         # The executor's own credentials are masked even if the caller forgot them.
@@ -271,11 +279,13 @@ class SshExecutor:
         except ValueError:
             raise ValueError(f"{target.name}: the SSH or sudo password is too short to be redacted") from None
         self._client: paramiko.SSHClient | None = None
+        self._jump_client: paramiko.SSHClient | None = None
         self._lock = threading.Lock()
         self._sudo_prompts: bool | None = None
 
     def __repr__(self) -> str:
-        return f"SshExecutor({self.target}, check_only={self.check_only})"
+        via = f", via {self.jump}" if self.jump is not None else ""
+        return f"SshExecutor({self.target}{via}, check_only={self.check_only})"
 
     def __enter__(self) -> "SshExecutor":
         return self
@@ -352,11 +362,10 @@ class SshExecutor:
 
     # -- connection --------------------------------------------------------
     def _drop(self) -> None:
-        if self._client is not None:
-            try:
-                self._client.close()
-            finally:
-                self._client = None
+        client, jump, self._client, self._jump_client = self._client, self._jump_client, None, None
+        for c in (client, jump):
+            if c is not None:
+                c.close()
 
     def _transport(self) -> paramiko.Transport:
         with self._lock:
@@ -370,46 +379,72 @@ class SshExecutor:
             transport = client.get_transport()
             if transport is None:  # paramiko always sets it once connect() returned
                 client.close()
+                self._drop()
                 raise TransportError(f"{self.target.name}: SSH connection has no transport")
             self._client = client
             return transport
 
-    def _open_socket(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> socket.socket:
+    def _open_socket(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, hop: Target) -> socket.socket:
         family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.settimeout(self.connect_timeout)
         try:
-            sock.connect((str(ip), self.target.port))
+            sock.connect((str(ip), hop.port))
         except OSError as exc:
             sock.close()
             reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
-            raise TransportError(
-                f"cannot connect to {self.target.name} ({ip}:{self.target.port}): {reason}"
-            ) from None
+            raise TransportError(f"cannot connect to {hop.name} ({ip}:{hop.port}): {reason}") from None
         return sock
 
     def _connect(self) -> paramiko.SSHClient:
-        t = self.target
-        ip = guard_address(t, loopback_required(self.loopback_only))
-        where = f"{t.name} ({ip}:{t.port})"
+        """Check everything that can be checked offline, then connect (through the jump host if any)."""
+        loopback = loopback_required(self.loopback_only)
+        ip = guard_address(self.target, loopback)
+        jump_ip = guard_address(self.jump, loopback) if self.jump is not None else None
+        where = f"{self.target.name} ({ip}:{self.target.port})"
         if not self.known_hosts.is_file():
             raise UnknownHost(f"{where}: known_hosts file {self.known_hosts} does not exist; refusing to connect")
         if self.key_file is not None and not os.access(self.key_file, os.R_OK):
             raise TransportError(f"{where}: cannot read SSH key file {self.key_file}")
+        if self.jump is None or jump_ip is None:
+            return self._ssh_client(self.target, ip, self._open_socket(ip, self.target))
+        self._jump_client = self._ssh_client(self.jump, jump_ip, self._open_socket(jump_ip, self.jump))
+        jump_transport = self._jump_client.get_transport()
+        try:
+            if jump_transport is None:
+                raise paramiko.SSHException("no transport")
+            tunnel = jump_transport.open_channel(
+                "direct-tcpip", (str(ip), self.target.port), ("127.0.0.1", 0), timeout=self.connect_timeout
+            )
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            self._drop()
+            reason = self.redactor.redact(str(exc)) or type(exc).__name__
+            raise TransportError(f"{where}: cannot reach it through jump host {self.jump.name}: {reason}") from None
+        try:
+            return self._ssh_client(self.target, ip, tunnel)
+        except TransportError:
+            self._drop()  # the jump connection too
+            raise
+
+    def _ssh_client(
+        self, hop: Target, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, sock: socket.socket | paramiko.Channel
+    ) -> paramiko.SSHClient:
+        """An SSH session to `hop` over an open `sock`, host key pinned from known_hosts only."""
+        where = f"{hop.name} ({ip}:{hop.port})"
         client = paramiko.SSHClient()
         try:
             client.load_host_keys(str(self.known_hosts))
         except (OSError, paramiko.SSHException) as exc:
+            sock.close()
             raise TransportError(
                 f"{where}: cannot load known_hosts file {self.known_hosts}: {self.redactor.redact(str(exc))}"
             ) from None
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        sock = self._open_socket(ip)
+        client.set_missing_host_key_policy(_RejectUnknownHost(hop, self.known_hosts))
         try:
             client.connect(
                 hostname=str(ip),
-                port=t.port,
-                username=t.user,
+                port=hop.port,
+                username=hop.user,
                 sock=sock,
                 key_filename=str(self.key_file) if self.key_file is not None else None,
                 password=self._password.value if self._password is not None else None,
@@ -437,7 +472,7 @@ class SshExecutor:
             client.close()
             sock.close()
             raise TransportError(
-                f"{where}: authentication failed for user {t.user}: {self.redactor.redact(str(exc))}"
+                f"{where}: authentication failed for user {hop.user}: {self.redactor.redact(str(exc))}"
             ) from None
         except (paramiko.SSHException, OSError, EOFError) as exc:
             client.close()
@@ -448,7 +483,7 @@ class SshExecutor:
         if transport is not None:
             # Notice a silently dead peer (rebooted node, idle-timeout firewall) between commands.
             transport.set_keepalive(KEEPALIVE_SECONDS)
-        log.info("%s: connected as %s", where, t.user)
+        log.info("%s: connected as %s", where, hop.user)
         return client
 
     # -- one command -------------------------------------------------------

@@ -52,6 +52,7 @@ class LocalSshd:
 
     ip: str
     port: int
+    alias_ip: str | None  # a second address of the same sshd, if any
     workdir: Path
     host_key_line: str  # "ssh-ed25519 AAAA..."
     client_key: Path
@@ -67,12 +68,10 @@ class LocalSshd:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()  # unshare dies -> --kill-child SIGKILLs the namespace's PID 1
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+            # unshare ignores SIGTERM while it waits for its child; SIGKILL it, and
+            # --kill-child SIGKILLs the namespace's PID 1 (sshd), which ends the namespace.
+            self.proc.kill()
+            self.proc.wait(timeout=10)
         self.proc = None
 
 
@@ -108,8 +107,9 @@ def _users_files(work: Path, home: Path) -> Path:
     return etc
 
 
-def start_sshd(ip: str) -> LocalSshd:
-    """Start sshd on ip:<free port>; the caller must call stop() and remove workdir."""
+def start_sshd(ip: str, alias_ip: str | None = None) -> LocalSshd:
+    """Start sshd on ip:<free port> (and alias_ip, same port); the caller must call
+    stop() and remove workdir."""
     work = Path(tempfile.mkdtemp(prefix="issu-sshd-", dir="/tmp"))
     os.chmod(work, 0o755)  # the test users read authorized_keys and enter home
     home = work / "home"
@@ -131,6 +131,7 @@ def start_sshd(ip: str) -> LocalSshd:
         "\n".join(
             [
                 f"ListenAddress {ip}:{port}",
+                *([f"ListenAddress {alias_ip}:{port}"] if alias_ip else []),
                 f"HostKey {work / 'host_ed25519'}",
                 "PidFile none",
                 "UsePAM no",
@@ -148,7 +149,7 @@ def start_sshd(ip: str) -> LocalSshd:
             ]
         )
     )
-    (work / "known_hosts").write_text(f"[{ip}]:{port} {host_pub}\n")
+    (work / "known_hosts").write_text("".join(f"[{a}]:{port} {host_pub}\n" for a in (ip, alias_ip) if a))
 
     q = shlex.quote
     inside = " && ".join(
@@ -172,6 +173,7 @@ def start_sshd(ip: str) -> LocalSshd:
     server = LocalSshd(
         ip=ip,
         port=port,
+        alias_ip=alias_ip,
         workdir=work,
         host_key_line=host_pub,
         client_key=client_dir / "id_ed25519",

@@ -19,6 +19,7 @@ from tests.sshd_fixture import LocalSshd, start_sshd
 
 # This suite's loopback range is 127.30.0.0/16.
 SSHD_IP = "127.30.0.1"
+SSHD_ALIAS_IP = "127.30.0.2"  # the same sshd, a second address (a "target behind a bastion")
 SECRET = "Tr0ub4dor&3-s3cret"
 
 
@@ -28,7 +29,7 @@ def sshd() -> Iterator[LocalSshd]:
         pytest.skip("running sshd that logs in as root needs root")
     if not Path("/usr/sbin/sshd").exists() or shutil.which("unshare") is None:
         pytest.skip("needs /usr/sbin/sshd and unshare")
-    server = start_sshd(SSHD_IP)
+    server = start_sshd(SSHD_IP, alias_ip=SSHD_ALIAS_IP)
     try:
         yield server
     finally:
@@ -54,7 +55,8 @@ def make_executor(sshd: LocalSshd) -> Iterator[Any]:
         )
         args.update(overrides)
         name = args.pop("name", "node-a")
-        executor = SshExecutor(Target(name, sshd.ip, sshd.port, user), **args)
+        ip = args.pop("ip", sshd.ip)
+        executor = SshExecutor(Target(name, ip, sshd.port, user), **args)
         made.append(executor)
         return executor
 

@@ -132,24 +132,46 @@ def test_environment_forces_loopback_only(env, expected):
     assert loopback_required(True, env) is True
 
 
-def test_executor_refuses_10_1_2_3_before_any_socket(no_network, clean_env):
-    ex = executor("10.1.2.3")
-    with pytest.raises(TransportError, match="10.1.2.3"):
+@pytest.fixture
+def usable_files(tmp_path):
+    """An existing known_hosts and a password, so only the guard can stop the connection."""
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text("10.1.2.3 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHpO+WeVWcCNQUkXV92sJQfh5CbdlhkakCisPkb93nL2\n")
+    return dict(known_hosts=known_hosts, key_file=None, password="some-password")
+
+
+def test_executor_refuses_10_1_2_3_before_any_socket(no_network, clean_env, usable_files):
+    ex = executor("10.1.2.3", **usable_files)
+    with pytest.raises(TransportError, match=r"refusing to connect to 10\.1\.2\.3: loopback-only"):
         ex.run("true", read_only=True)
     assert no_network == []
 
 
-def test_ci_environment_forces_the_guard_even_if_not_asked(no_network, monkeypatch):
+def test_ci_environment_forces_the_guard_even_if_not_asked(no_network, monkeypatch, usable_files):
     monkeypatch.setenv("CI", "1")
-    ex = executor("10.1.2.3", loopback_only=False)
+    ex = executor("10.1.2.3", loopback_only=False, **usable_files)
     with pytest.raises(TransportError, match="loopback-only"):
         ex.run("true", read_only=True)
     assert no_network == []
 
 
-def test_executor_does_not_resolve_host_names(no_network, clean_env):
-    ex = executor("ctl-old-1.example.net", loopback_only=False)
+def test_executor_does_not_resolve_host_names(no_network, clean_env, usable_files):
+    ex = executor("ctl-old-1.example.net", loopback_only=False, **usable_files)
     with pytest.raises(TransportError, match="not a literal IP"):
+        ex.run("true", read_only=True)
+    assert no_network == []
+
+
+def test_jump_host_outside_loopback_is_refused_before_any_socket(no_network, clean_env, usable_files):
+    ex = executor("127.30.9.9", jump=Target("bastion", "10.1.2.3", 22, "root"), **usable_files)
+    with pytest.raises(TransportError, match="bastion: refusing to connect to 10.1.2.3"):
+        ex.run("true", read_only=True)
+    assert no_network == []
+
+
+def test_target_outside_loopback_is_refused_even_behind_a_loopback_jump(no_network, clean_env, usable_files):
+    ex = executor("10.1.2.3", jump=Target("bastion", "127.30.9.9", 22, "root"), **usable_files)
+    with pytest.raises(TransportError, match="ctl-old-1: refusing to connect to 10.1.2.3"):
         ex.run("true", read_only=True)
     assert no_network == []
 

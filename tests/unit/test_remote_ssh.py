@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+import socket
 import subprocess
 import time
 
@@ -336,3 +337,45 @@ def test_testinfra_facts_go_through_the_pinned_executor(make_executor, sshd, all
     empty.write_text("")
     with pytest.raises(UnknownHost):
         facts_host(make_executor(known_hosts=empty)).file("/etc/hostname").exists
+
+
+# -- jump host -----------------------------------------------------------------------------
+
+
+def test_jump_host_carries_the_session_over_one_local_socket(make_executor, sshd, monkeypatch):
+    real_connect = socket.socket.connect
+    dialled: list[tuple] = []
+
+    def recording_connect(self, address):
+        dialled.append(address)
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", recording_connect)
+    log_before = sshd.log_text()
+    bastion = Target("bastion", sshd.ip, sshd.port, NOPASSWD_USER)
+    ex = make_executor("root", jump=bastion, ip=sshd.alias_ip)
+    assert ex.run("id -un", read_only=True).stdout == "root\n"
+    # One TCP connection from here, to the bastion; the target session rides inside it.
+    assert dialled == [(sshd.ip, sshd.port)]
+    new_log = sshd.log_text()[len(log_before):]
+    assert f"Accepted publickey for {NOPASSWD_USER}" in new_log
+    assert f"on {sshd.alias_ip} port {sshd.port}" in new_log  # the bastion dialled the target
+    assert "Accepted publickey for root" in new_log
+
+
+def test_target_key_is_still_pinned_behind_a_jump_host(make_executor, sshd, tmp_path):
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(f"[{sshd.ip}]:{sshd.port} {sshd.host_key_line}\n")  # the bastion only
+    bastion = Target("bastion", sshd.ip, sshd.port, "root")
+    ex = make_executor("root", jump=bastion, known_hosts=known_hosts, name="ctl-new-1", ip=sshd.alias_ip)
+    with pytest.raises(UnknownHost, match=rf"ctl-new-1 \({sshd.alias_ip}:{sshd.port}\)"):
+        ex.run("true", read_only=True)
+
+
+def test_unknown_jump_host_is_refused(make_executor, sshd, tmp_path):
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(f"[{sshd.alias_ip}]:{sshd.port} {sshd.host_key_line}\n")  # the target only
+    bastion = Target("bastion", sshd.ip, sshd.port, "root")
+    ex = make_executor("root", jump=bastion, known_hosts=known_hosts, ip=sshd.alias_ip)
+    with pytest.raises(UnknownHost, match=rf"bastion \({sshd.ip}:{sshd.port}\)"):
+        ex.run("true", read_only=True)
