@@ -22,7 +22,10 @@ class Fleet:
         self.inventory = inventory
         self.check_only = check_only
         self.max_parallel = max_parallel
-        self.redactor = Redactor(inventory.secret_values())
+        try:
+            self.redactor = Redactor(inventory.secret_values())
+        except ValueError as exc:  # too short to redact safely
+            raise InventoryError(f"{inventory.path}: a secret cannot be used: {exc}") from None
         self.loopback_only = loopback_required(inventory.model.lab is not None)
         self._executors: dict[str, SshExecutor] = {}
 
