@@ -123,7 +123,7 @@ def node_states(inv: LoadedInventory) -> list[NodeState]:
     for node in inv.model.all_nodes():
         rec = recorded.get(node.name, {})
         pid, ns = rec.get("pid"), rec.get("pidns")
-        alive = bool(pid) and _pidns(pid) == ns and ns is not None
+        alive = bool(pid) and ns is not None and _pidns(pid) == ns and paths.node(node.name).is_init(pid)
         status = _boot_status(pid) if alive else "down"
         out.append(NodeState(node.name, node.ip, inv.model.kind_of(node), pid, ns, alive, status))
     return out
@@ -318,53 +318,59 @@ def _boot(inv: LoadedInventory, paths: LabPaths, timeout: float, log) -> None:
     _record(inv, paths)
 
 
-def _members_of(pidns: str) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and _pidns(int(entry)) == pidns:
-            out.append(int(entry))
-    return out
+def _members_of(np: NodePaths) -> list[int]:
+    """Processes still running inside a node (by their root, not by namespace inode:
+    the kernel reuses those)."""
+    return [int(e) for e in os.listdir("/proc") if e.isdigit() and np.holds(int(e))]
 
 
-def _stop_node(pid: int, pidns: str | None, grace: float) -> None:
-    if pidns is None or _pidns(pid) != pidns:
-        return
+def _is_zombie(pid: int) -> bool | None:
+    """True for a zombie, False for a live process, None when there is no such pid."""
     try:
-        os.kill(pid, signal.SIGTERM)
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("State:"):
+                return line.split()[1] == "Z"
+    except OSError:
+        return None
+    return False
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
     except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and _pidns(pid) == pidns:
-        time.sleep(0.05)
-    if _pidns(pid) == pidns:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        pass
 
 
 def _teardown(inv: LoadedInventory, paths: LabPaths, grace: float = 20.0) -> None:
-    recorded = _recorded(paths).get("nodes", {})
-    targets: list[tuple[int, str | None]] = []
+    from lab import faults
+
+    faults.clear_all_faults(paths.root, inv.model)  # a frozen node cannot stop
+    targets: list[tuple[NodePaths, int]] = []
     for node in inv.model.all_nodes():
-        rec = recorded.get(node.name, {})
-        pid = rec.get("pid") or _read_pid(paths.node(node.name))
-        ns = rec.get("pidns") or (_pidns(pid) if pid else None)
-        if pid:
-            targets.append((pid, ns))
-    for pid, ns in targets:  # SIGTERM all first, so nodes stop in parallel
-        if ns and _pidns(pid) == ns:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-    for pid, ns in targets:
-        _stop_node(pid, ns, grace)
+        np = paths.node(node.name)
+        pid = _read_pid(np)
+        if pid and np.is_init(pid):
+            targets.append((np, pid))
+    for _, pid in targets:  # SIGTERM every node first, so they stop in parallel
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for np, pid in targets:
+        while np.is_init(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if np.is_init(pid):
+            _signal(pid, signal.SIGKILL)  # takes the whole PID namespace with it
+    # An init is orphaned to the host's PID 1 (its launcher exits at once); wait until
+    # that has reaped it, so `down` returns with no trace of it, zombie included.
+    reap_deadline = time.monotonic() + 10
+    for _, pid in targets:
+        while _is_zombie(pid) and time.monotonic() < reap_deadline:
+            time.sleep(0.05)
     deadline = time.monotonic() + 10
-    for _, ns in targets:
-        while ns and _members_of(ns):
+    for np, _ in targets:
+        while _members_of(np):
             if time.monotonic() > deadline:
-                raise LabError(f"processes of namespace {ns} survived: {_members_of(ns)}")
+                raise LabError(f"processes of node {np.root.name} survived: {_members_of(np)}")
             time.sleep(0.05)
     paths.state_file.unlink(missing_ok=True)
     if paths.nodes.exists():

@@ -5,7 +5,6 @@ command sees exactly what the node's own processes see.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -20,12 +19,12 @@ class NodeNotRunning(Exception):
 
 
 def node_init_pid(lab_dir: Path, node: str) -> int:
-    pid_file = LabPaths(Path(lab_dir)).node(node).init_pid
+    np = LabPaths(Path(lab_dir)).node(node)
     try:
-        pid = int(pid_file.read_text().strip())
+        pid = int(np.init_pid.read_text().strip())
     except (OSError, ValueError):
-        raise NodeNotRunning(f"node {node} is not running (no {pid_file})") from None
-    if not os.path.exists(f"/proc/{pid}"):
+        raise NodeNotRunning(f"node {node} is not running (no {np.init_pid})") from None
+    if not np.is_init(pid):
         raise NodeNotRunning(f"node {node} is not running (init pid {pid} is gone)")
     return pid
 

@@ -1,6 +1,7 @@
 """Where a lab keeps its state on the host (one directory per inventory name)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,3 +74,20 @@ class NodePaths:
     @property
     def init_pid(self) -> Path:
         return self.root / "init.pid"
+
+    def is_init(self, pid: int) -> bool:
+        """Whether `pid` is this node's init. Pids and PID-namespace inode numbers are
+        reused by the kernel, so identity is the command line naming this node's spec."""
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return str(self.spec).encode() in argv
+
+    def holds(self, pid: int) -> bool:
+        """Whether process `pid` runs inside this node (its root is the node's root)."""
+        try:
+            root = os.readlink(f"/proc/{pid}/root")
+        except OSError:
+            return False
+        return root == str(self.merged) or self.is_init(pid)

@@ -166,8 +166,11 @@ def test_down_leaves_nothing(tmp_path):
     assert boot.down(inv) is True
     assert boot.lab_status(inv) == "down"
     assert boot.leftovers(inv) == []
-    for p in pids:
-        assert not Path(f"/proc/{p}").exists()
+    for node, p in zip(inv.model.all_nodes(), pids):  # gone, not even a zombie (pids get reused: check identity)
+        assert not paths.node(node.name).is_init(p), f"{node.name} init {p} survived"
+        status = Path(f"/proc/{p}/status")
+        assert not (status.exists() and "State:\tZ" in status.read_text() and
+                    f"PPid:\t1\n" in status.read_text()), f"{node.name} init {p} left as a zombie"
     for entry in Path("/proc").iterdir():  # no process of any node namespace survives
         if entry.name.isdigit():
             try:
