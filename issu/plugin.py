@@ -293,3 +293,11 @@ def fleet(runbook: RunbookPlugin) -> Fleet:
 @pytest.fixture(scope="session")
 def check_only(runbook: RunbookPlugin) -> bool:
     return runbook.options.check_only
+
+
+@pytest.fixture
+def step(runbook: RunbookPlugin, request: pytest.FixtureRequest):
+    """The current step's plan/apply/expect helper (issu.steps.Step)."""
+    from issu.steps import Step
+
+    return Step(step_title(request.node), fleet=runbook.fleet, journal=runbook.journal)

@@ -1,0 +1,165 @@
+"""The step contract: pre -> plan -> action -> post, one code path for check-only and real runs.
+
+A runbook step builds a `Step`, reads what it needs (read-only commands), plans its
+changes as `Change`s (each with the command and, for file edits, the diff), applies
+them unless the run is check-only, then asserts its post-conditions. In check-only mode
+`apply()` returns False and the step verifies nothing that only the change would make
+true: the plan is the result. Edits are computed from the current content first, so a
+change already in place is not planned again (a second run plans nothing).
+"""
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import allure
+
+from checks.evidence import CheckResult
+from issu import ini_edit
+from issu.fleet import Fleet
+from issu.inventory import Node
+from issu.journal import Journal
+from issu.remote import CommandResult, join_command
+from issu.reporting import attach_json, attach_text, unified_diff
+
+
+@dataclass(frozen=True)
+class Change:
+    """One planned mutation on one node."""
+
+    node: Node
+    command: str | Sequence[str]
+    why: str
+    diff: str = ""
+    timeout: float | None = None
+
+    def render(self) -> str:
+        return f"[{self.node.name}] {join_command(self.command)}    # {self.why}"
+
+
+class PostConditionFailed(AssertionError):
+    """A post-condition (or pre-condition) did not hold; the message says expected/found/host."""
+
+
+@dataclass
+class Step:
+    title: str
+    fleet: Fleet
+    journal: Journal | None
+    changes: list[Change] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def check_only(self) -> bool:
+        return self.fleet.check_only
+
+    # -- reading ----------------------------------------------------------------
+    def read(self, node: Node, command: str | Sequence[str], *, title: str | None = None,
+             timeout: float | None = None) -> CommandResult:
+        """A read-only command that must succeed."""
+        return self.fleet.executor(node).run(command, read_only=True, title=title, timeout=timeout).check()
+
+    def probe(self, node: Node, command: str | Sequence[str], *, title: str | None = None) -> CommandResult:
+        """A read-only command whose exit code is the answer (not checked)."""
+        return self.fleet.executor(node).run(command, read_only=True, title=title)
+
+    def read_all(self, nodes: Iterable[Node], command: str | Sequence[str]) -> dict[str, CommandResult]:
+        out: dict[str, CommandResult] = {}
+        errors = []
+        for node, result in self.fleet.run_all(list(nodes), command, read_only=True):
+            if isinstance(result, BaseException):
+                errors.append(f"[{node.name}] {result}")
+            else:
+                out[node.name] = result.check()
+        if errors:
+            raise errors_as(errors)
+        return out
+
+    # -- planning ---------------------------------------------------------------
+    def plan(self, node: Node, command: str | Sequence[str], why: str, *, timeout: float | None = None) -> None:
+        self.changes.append(Change(node, command, why, timeout=timeout))
+
+    def plan_ini(self, node: Node, path: str, section: str, key: str, value: str | None, why: str) -> bool:
+        """Plan `openstack-config --set|--del` unless the file already says so. Returns whether planned."""
+        before = self.read(node, ["cat", "--", path]).stdout
+        after = ini_edit.edit(before, section, key, value)
+        if after == before or ini_edit.current(before, section, key) == value:
+            return False
+        if value is None:
+            cmd: list[str] = ["openstack-config", "--del", path, section, key]
+        else:
+            cmd = ["openstack-config", "--set", path, section, key, value]
+        self.changes.append(Change(node, cmd, why, diff=unified_diff(path, before, after)))
+        return True
+
+    def show_plan(self) -> None:
+        text = "\n".join(c.render() for c in self.changes) or "(nothing to change: already in the wanted state)"
+        attach_text("plan", text, self.fleet.redactor)
+        for change in self.changes:
+            if change.diff:
+                allure.attach(self.fleet.redactor.redact(change.diff), name=f"diff {change.node.name}",
+                              attachment_type=allure.attachment_type.TEXT, extension="diff")
+        if self.journal:
+            self.journal.record(self.title, "plan", changes=[c.render() for c in self.changes])
+
+    # -- acting -----------------------------------------------------------------
+    def apply(self) -> bool:
+        """Run the planned changes in order; False (and nothing run) in check-only mode."""
+        self.show_plan()
+        if self.check_only:
+            attach_text("check-only", "not applied: --check-only", None)
+            return False
+        for change in self.changes:
+            self.fleet.executor(change.node).run(change.command, read_only=False, timeout=change.timeout,
+                                                 title=change.why).check()
+            if self.journal:
+                self.journal.record(self.title, "applied", change=change.render())
+        self.applied = True
+        return True
+
+    def act_now(self, node: Node, command: str | Sequence[str], why: str, *, timeout: float | None = None) -> bool:
+        """Plan and run one change at once (for sequences where each command depends on the last)."""
+        self.changes.append(Change(node, command, why, timeout=timeout))
+        if self.check_only:
+            attach_text(f"check-only: {why}", f"[{node.name}] {join_command(command)}", self.fleet.redactor)
+            return False
+        self.fleet.executor(node).run(command, read_only=False, timeout=timeout, title=why).check()
+        if self.journal:
+            self.journal.record(self.title, "applied", change=Change(node, command, why).render())
+        return True
+
+    # -- verifying --------------------------------------------------------------
+    def expect(self, *results: CheckResult) -> None:
+        """Every result must be ok; the failure message lists each one that is not."""
+        failed = [r for r in results if not r.ok]
+        attach_json("evidence", [r.as_dict() for r in results], self.fleet.redactor)
+        if self.journal:
+            self.journal.record(self.title, "evidence", ok=not failed,
+                                checks=[{"what": r.what, "host": r.host, "ok": r.ok, "found": r.found}
+                                        for r in results])
+        if failed:
+            raise PostConditionFailed("\n".join(r.message() for r in failed))
+
+    def eventually(self, check: Callable[[], Sequence[CheckResult]], *, timeout: float, interval: float = 1.0,
+                   what: str = "") -> None:
+        """Re-run `check` until every result is ok or `timeout` passes; then expect() the last results.
+        For state that converges (sessions establishing, daemons electing)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            results = list(check())
+            if all(r.ok for r in results) or time.monotonic() >= deadline:
+                break
+            time.sleep(interval)
+        with allure.step(f"after waiting up to {timeout:.0f} s{': ' + what if what else ''}"):
+            self.expect(*results)
+
+
+def errors_as(errors: list[str]) -> PostConditionFailed:
+    return PostConditionFailed("\n".join(errors))
+
+
+def shell(*words: str) -> str:
+    return " ".join(shlex.quote(w) for w in words)
