@@ -161,6 +161,13 @@ def _hosts(inventory: Inventory, me: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _skeleton(name: str) -> str:
+    try:
+        return Path("/etc/skel", name).read_text()
+    except OSError:
+        return ""
+
+
 def provide(ctx: NodeContext) -> Iterable[NodeFile]:
     name = ctx.node.name
     pubkey = ctx.secrets.get("ssh_key.pub", "")
@@ -174,6 +181,10 @@ def provide(ctx: NodeContext) -> Iterable[NodeFile]:
         # openstack-config is the openstack-utils wrapper around crudini.
         NodeFile("/usr/bin/openstack-config", '#!/bin/sh\nexec /usr/bin/crudini "$@"\n', 0o755),
         # `python` as the 3.2-era tools are invoked (python provision_control.py ...).
+        # A node is a fresh Debian host: root's shell files are Debian's skeleton, not the
+        # host's (which may set up pyenv and the like).
+        NodeFile("/root/.bashrc", _skeleton(".bashrc")),
+        NodeFile("/root/.profile", _skeleton(".profile")),
         NodeFile("/etc/profile.d/issu-lab.sh", "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"),
     ]
     for instance in ctx.supervisors:
