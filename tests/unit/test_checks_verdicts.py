@@ -269,14 +269,15 @@ def test_prefixes_differ() -> None:
     good = prefixes_differ("v1", "v2", "cluster_id", host="clusters")
     assert good.ok
     assert good.message() == (
-        "[clusters] cluster_id: expected different non-empty values for old and new, found old='v1', new='v2'"
+        "[clusters] cluster_id: expected different values for old and new, found old='v1', new='v2'"
     )
     same = prefixes_differ("v1", "v1", "rabbit_vhost")
     assert not same.ok
     assert same.message() == (
-        "rabbit_vhost: expected different non-empty values for old and new, found old='v1', new='v1'"
+        "rabbit_vhost: expected different values for old and new, found old='v1', new='v1'"
     )
-    assert not prefixes_differ("", "v2", "kafka_prefix").ok
+    assert prefixes_differ("", "v2", "kafka_prefix").ok  # '' is 3.2's default prefix
+    assert not prefixes_differ("", "", "kafka_prefix").ok
 
 
 # --- version_installed ------------------------------------------------------------------
