@@ -1,0 +1,211 @@
+"""End to end: the config plane of a real lab (copy of clusters/lab.yaml on 127.31.0.0/16).
+
+Boots the lab, then drives the config side of the seed by hand, with the seed's own
+command lines where it has them: contrail-status of the config roles, discovery, the
+northbound VIP through HAProxy (freeze/unfreeze, backend switch), provision_control
+against the old API, pre-sync, run-sync under the system supervisord, post-sync, zk-sync,
+and the tools' failures on bad input. `down` at the end.
+"""
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+import pytest
+
+from lab import boot
+from lab.node_exec import run_in_node
+from tests.lab.conftest import lab_inventory
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+OLD, NEW, VIP = "127.31.0.21", "127.31.1.21", "127.31.0.11"
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    inv = lab_inventory(tmp_path_factory.mktemp("inv"), "lab.yaml", "cfglab", "127.31")
+    boot.down(inv)  # a previous crashed run
+    assert boot.up(inv, log=lambda m: None) is True
+    yield inv
+    boot.down(inv)
+
+
+def sh(lab, node: str, cmd: str, timeout: float = 60):
+    return run_in_node(lab.lab_state_dir, node, ["sh", "-c", cmd], timeout=timeout)
+
+
+def eventually(check, timeout: float = 40.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s")
+        time.sleep(0.5)
+
+
+def admin_password(lab) -> str:
+    return (lab.lab_state_dir / "secrets" / "admin_password").read_text().strip()
+
+
+def vn_names(lab, ip: str) -> set[str]:
+    res = sh(lab, "openstack1", f"contrail-nb-client list virtual-network --api {ip}:8082")
+    assert res.returncode == 0, res.stderr
+    return {line.rsplit(":", 1)[-1] for line in res.stdout.split()}
+
+
+def status_lines(lab, node: str) -> dict[str, str]:
+    out = sh(lab, node, "contrail-status").stdout
+    return {parts[0]: parts[1] for parts in (l.split(None, 1) for l in out.splitlines()) if len(parts) == 2}
+
+
+def test_controllers_provision_their_own_node_objects(lab):
+    def names(ip: str, obj: str) -> set[str]:
+        res = sh(lab, "ctl-old-1", f"curl -s -u admin:{admin_password(lab)} http://{ip}:8082/{obj}s")
+        return {i["fq_name"][-1] for i in json.loads(res.stdout or "{}").get(f"{obj}s", [])} if res.returncode == 0 else set()
+    for obj in ("config-node", "analytics-node", "database-node"):
+        eventually(lambda: names(OLD, obj) == {"ctl-old-1"}, what=f"old {obj} provisioned")
+        eventually(lambda: names(NEW, obj) == {"ctl-new-1"}, what=f"new {obj} provisioned")
+
+
+def test_config_roles_are_active_on_both_clusters(lab):
+    wanted = ("contrail-api:0", "contrail-discovery:0", "ifmap", "contrail-schema", "contrail-svc-monitor",
+              "contrail-device-manager", "contrail-config-nodemgr", "contrail-database", "contrail-collector",
+              "contrail-analytics-api", "contrail-webui")
+    for node in ("ctl-old-1", "ctl-new-1"):
+        eventually(lambda: all(status_lines(lab, node).get(w, "").startswith("active") for w in wanted),
+                   what=f"{node}: config plane active in contrail-status")
+        zk = sh(lab, node, "service zookeeper status")
+        assert zk.returncode == 0 and "zookeeper is running" in zk.stdout
+    vhosts = sh(lab, "openstack1", "rabbitmqctl list_vhosts").stdout.split()
+    assert {"contrail", "contrail_new"} <= set(vhosts)
+
+
+def test_discovery_publishes_the_config_services(lab):
+    def services():
+        with urllib.request.urlopen(f"http://{OLD}:5998/services.json", timeout=5) as r:
+            return {(s["service_type"], s["info"]["ip-address"], s["status"]) for s in json.load(r)["services"]}
+    want = {(t, OLD, "up") for t in ("ApiServer", "IfmapServer", "Collector", "OpServer")}
+    eventually(lambda: want <= services(), what="config services published")
+
+
+def test_northbound_freeze_and_unfreeze(lab):
+    assert sh(lab, "openstack1", "contrail-nb-client create virtual-network nb-before").returncode == 0
+    assert "nb-before" in vn_names(lab, OLD)
+    assert sh(lab, "openstack1", "service haproxy stop").returncode == 0
+    frozen = sh(lab, "openstack1", "contrail-nb-client create virtual-network nb-frozen")
+    assert frozen.returncode == 1 and "ERROR" in frozen.stderr
+    assert sh(lab, "openstack1", "service haproxy start").returncode == 0
+    eventually(lambda: sh(lab, "openstack1", "contrail-nb-client list virtual-network").returncode == 0,
+               what="VIP answers after unfreeze")
+    assert "nb-frozen" not in vn_names(lab, OLD)
+
+
+def haproxy_cmd(lab, command: str):
+    code = ("import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect('/run/haproxy/admin.sock'); "
+            f"s.sendall(b'{command}\\n'); print(s.recv(65536).decode())")
+    return sh(lab, "openstack1", f'python3 -c "{code}"')
+
+
+def test_freeze_through_the_runtime_socket(lab):
+    assert haproxy_cmd(lab, "disable server contrail-api-backend/ctl-old-1").returncode == 0
+    frozen = sh(lab, "openstack1", "contrail-nb-client create virtual-network nb-disabled")
+    assert frozen.returncode == 1 and "503" in frozen.stderr
+    assert haproxy_cmd(lab, "enable server contrail-api-backend/ctl-old-1").returncode == 0
+    eventually(lambda: sh(lab, "openstack1", "contrail-nb-client list virtual-network").returncode == 0,
+               what="VIP answers after enable server")
+
+
+def provision_control(lab, host: str, ip: str, password: str, oper: str = "add"):
+    return sh(lab, "ctl-new-1", f"python /opt/contrail/utils/provision_control.py --host_name {host} --host_ip {ip} "
+              f"--api_server_ip {OLD} --api_server_port 8082 --oper {oper} --admin_user admin "
+              f"--admin_password {password} --admin_tenant_name admin --router_asn 64512 --ibgp_auto_mesh")
+
+
+def issu_conf(lab, new_vhost: str = "contrail_new", odb_prefix: str = "") -> str:
+    rabbit_pw = (lab.lab_state_dir / "secrets" / "rabbit_password").read_text().strip()
+    return f"""[DEFAULTS]
+old_cassandra_address_list = {OLD}:9160
+new_cassandra_address_list = {NEW}:9160
+old_zookeeper_address_list = {OLD}:2181
+new_zookeeper_address_list = {NEW}:2181
+odb_prefix = {odb_prefix}
+ndb_prefix = issu_new
+old_rabbit_address_list = {VIP}
+old_rabbit_user = guest
+old_rabbit_password = {rabbit_pw}
+old_rabbit_vhost = contrail
+new_rabbit_address_list = {VIP}
+new_rabbit_user = guest
+new_rabbit_password = {rabbit_pw}
+new_rabbit_vhost = {new_vhost}
+"""
+
+RUN_SYNC = [  # the seed's lines, in its order
+    "touch /etc/supervisor/conf.d/contrail-issu.conf",
+    "command 'contrail-issu-run-sync'", "numprocs 1", "process_name '%(process_num)s'", "redirect_stderr true",
+    "stdout_logfile '/var/log/issu-contrail-run-sync-%(process_num)s-stdout.log'", "stderr_logfile '/dev/null'",
+    "priority 440", "autostart true", "killasgroup false", "stopsignal KILL", "exitcodes 0",
+]
+
+
+def test_issu_config_migration(lab):
+    pw = admin_password(lab)
+    for _ in range(2):  # idempotent: the second add updates
+        res = provision_control(lab, "ctl-new-1", NEW, pw)
+        assert res.returncode == 0, res.stderr
+    bad = provision_control(lab, "ctl-new-1", NEW, "wrong-password")
+    assert bad.returncode != 0 and "Authentication Failure" in bad.stderr
+
+    assert sh(lab, "ctl-new-1", f"cat > /etc/contrail/contrail-issu.conf <<'EOF'\n{issu_conf(lab)}EOF").returncode == 0
+    pre = sh(lab, "ctl-new-1", "contrail-issu-pre-sync -c /etc/contrail/contrail-issu.conf")
+    assert pre.returncode == 0, pre.stderr
+    assert "nb-before" in vn_names(lab, NEW)
+
+    lines = [RUN_SYNC[0]] + [f"openstack-config --set /etc/supervisor/conf.d/contrail-issu.conf program:contrail-issu {x}"
+                             for x in RUN_SYNC[1:]]
+    assert sh(lab, "ctl-new-1", " && ".join(lines)).returncode == 0
+    assert sh(lab, "ctl-new-1", "supervisorctl reread && supervisorctl update").returncode == 0
+    eventually(lambda: "RUNNING" in sh(lab, "ctl-new-1", "supervisorctl status contrail-issu:0").stdout,
+               what="run-sync RUNNING under the system supervisord")
+    assert sh(lab, "openstack1", "contrail-nb-client create virtual-network nb-during").returncode == 0
+    eventually(lambda: "nb-during" in vn_names(lab, NEW), what="run-sync replicates a northbound create")
+
+    # finalize: stop run-sync, post-sync, zk-sync
+    assert sh(lab, "ctl-new-1", "rm -f /etc/supervisor/conf.d/contrail-issu.conf && supervisorctl reread && "
+              "supervisorctl update").returncode == 0
+    post = sh(lab, "ctl-new-1", "contrail-issu-post-sync -c /etc/contrail/contrail-issu.conf")
+    assert post.returncode == 0, post.stderr
+    zk = sh(lab, "ctl-new-1", "contrail-issu-zk-sync -c /etc/contrail/contrail-issu.conf")
+    assert zk.returncode == 0 and "Issu contrail zookeeper passed..." in zk.stdout
+
+    # clean-up of the old nodes and registration of the new ones, on the new API (seed's finalize)
+    pw_args = f"--admin_user admin --admin_password {pw} --admin_tenant_name admin"
+    for tool in ("config_node", "analytics_node", "database_node"):
+        util = f"python /opt/contrail/utils/provision_{tool}.py --api_server_ip {NEW}"
+        gone = sh(lab, "ctl-new-1", f"{util} --host_name ctl-old-1 --host_ip {OLD} --oper del {pw_args}")
+        assert gone.returncode == 0, f"{tool}: {gone.stderr}"  # the old cluster's objects came over with the sync
+        added = sh(lab, "ctl-new-1", f"{util} --host_name ctl-new-1 --host_ip {NEW} --oper add {pw_args}")
+        assert added.returncode == 0, f"{tool}: {added.stderr}"
+
+    # HAProxy backend switch to the new API: creates land on the new cluster only
+    switch = sh(lab, "openstack1", f"sed -i 's/server ctl-old-1 {OLD}:8082/server ctl-new-1 {NEW}:8082/' "
+                "/etc/haproxy/haproxy.cfg && service haproxy reload")
+    assert switch.returncode == 0, switch.stderr
+    eventually(lambda: sh(lab, "openstack1", "contrail-nb-client create virtual-network nb-after").returncode == 0,
+               what="VIP answers after the switch")
+    assert "nb-after" in vn_names(lab, NEW) and "nb-after" not in vn_names(lab, OLD)
+
+
+def test_issu_tools_refuse_bad_input(lab):
+    missing = sh(lab, "ctl-new-1", "contrail-issu-pre-sync -c /etc/contrail/nope.conf")
+    assert missing.returncode == 1 and "cannot read config file" in missing.stderr
+    wrong = sh(lab, "ctl-new-1", f"cat > /tmp/bad.conf <<'EOF'\n{issu_conf(lab, odb_prefix='nosuch')}EOF\n"
+               "contrail-issu-pre-sync -c /tmp/bad.conf")
+    assert wrong.returncode == 1 and "nosuch_config_db_uuid" in wrong.stderr
+    dash = sh(lab, "ctl-new-1", f"cat > /tmp/bad.conf <<'EOF'\n{issu_conf(lab, new_vhost='contrail-new')}EOF\n"
+              "contrail-issu-pre-sync -c /tmp/bad.conf")
+    assert dash.returncode == 1 and "NOT_ALLOWED - vhost contrail-new not found" in dash.stderr

@@ -1,0 +1,338 @@
+"""The config-plane daemons and tools run standalone (Debian python3, stdlib only) on 127.31.0.0/16.
+
+Two "clusters" each with contrail-database, zookeeper and contrail-api: old on 127.31.20.1
+(no prefix), new on 127.31.21.1 (cluster_id v2). Every process is killed at the end.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+OLD, NEW = "127.31.20.1", "127.31.21.1"
+PASSWORD = "s3cret"
+
+pytestmark = pytest.mark.skipif(not Path(PY).exists(), reason="no python3")
+
+
+def wait_port(ip: str, port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((ip, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{ip}:{port} did not open within {timeout}s")
+
+
+def eventually(check, timeout: float = 15.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s")
+        time.sleep(0.2)
+
+
+class Sim:
+    """Runs contrail_sim entry points as processes, from a temp dir holding the package."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        (base / "py").mkdir()
+        (base / "py" / "contrail_sim").symlink_to(ROOT / "lab" / "contrail" / "sim")
+        self.env = {**os.environ, "PYTHONPATH": str(base / "py"), "PYTHONDONTWRITEBYTECODE": "1"}
+        self.procs: list[subprocess.Popen] = []
+
+    def code(self, module: str, call: str) -> str:
+        return f"from contrail_sim.{module} import {call.split('(')[0]}; {call}"
+
+    def start(self, module: str, call: str, *args: str, log: str) -> subprocess.Popen:
+        out = open(self.base / log, "w")
+        p = subprocess.Popen([PY, "-c", self.code(module, call), *args], env=self.env, stdout=out,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append(p)
+        return p
+
+    def run(self, module: str, call: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run([PY, "-c", self.code(module, call), *args], env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def write(self, name: str, text: str) -> str:
+        path = self.base / name
+        path.write_text(text)
+        return str(path)
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+
+
+def start_cluster(sim: Sim, ip: str, prefix: str) -> None:
+    tag = ip.replace(".", "_")
+    (sim.base / f"db{tag}").mkdir()
+    (sim.base / f"zk{tag}").mkdir()
+    yaml = sim.write(f"cassandra{tag}.yaml", f"cluster_name: 'C'\nrpc_address: {ip}\nrpc_port: 9160\n"
+                     f"data_file_directories:\n    - {sim.base}/db{tag}\n")
+    zoo = sim.write(f"zoo{tag}.cfg", f"clientPort=2181\nclientPortAddress={ip}\ndataDir={sim.base}/zk{tag}\n")
+    api = sim.write(f"api{tag}.conf", f"[DEFAULTS]\nlisten_ip_addr = {ip}\nlisten_port = 8082\n"
+                    f"http_server_port = 8084\ncassandra_server_list = {ip}:9160\nzk_server_ip = {ip}:2181\n"
+                    f"auth = keystone\n" + (f"cluster_id = {prefix}\n" if prefix else "") +
+                    f"[KEYSTONE]\nadmin_user = admin\nadmin_password = {PASSWORD}\nadmin_tenant_name = admin\n")
+    sim.start("config.database", "main()", "--conf_file", yaml, log=f"db{tag}.log")
+    sim.start("config.zookeeper", "main()", "--conf_file", zoo, log=f"zk{tag}.log")
+    wait_port(ip, 9160)
+    wait_port(ip, 2181)
+    sim.start("config.api", "main()", "--conf_file", api, log=f"api{tag}.log")
+    wait_port(ip, 8082)
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    s = Sim(tmp_path_factory.mktemp("cfgsim"))
+    try:
+        start_cluster(s, OLD, "")
+        start_cluster(s, NEW, "v2")
+        yield s
+    finally:
+        s.stop()
+
+
+def api_call(ip: str, method: str, path: str, body=None, password: str = PASSWORD):
+    token = base64.b64encode(f"admin:{password}".encode()).decode()
+    req = urllib.request.Request(f"http://{ip}:8082{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read() or b"null")
+
+
+def vn_names(ip: str) -> set[str]:
+    return {i["fq_name"][-1] for i in api_call(ip, "GET", "/virtual-networks")["virtual-networks"]}
+
+
+def create_vn(ip: str, name: str) -> str:
+    body = {"virtual-network": {"fq_name": ["default-domain", "default-project", name], "parent_type": "project"}}
+    return api_call(ip, "POST", "/virtual-networks", body)["virtual-network"]["uuid"]
+
+
+def issu_conf(sim: Sim, odb: str = "", ndb: str = "v2", new_db: str = f"{NEW}:9160", rabbit: str = "") -> str:
+    return sim.write(f"issu-{odb}-{ndb}-{new_db}-{len(rabbit)}.conf", f"""[DEFAULTS]
+{rabbit}
+old_cassandra_address_list = {OLD}:9160
+new_cassandra_address_list = {new_db}
+old_zookeeper_address_list = {OLD}:2181
+new_zookeeper_address_list = {NEW}:2181
+odb_prefix = {odb}
+ndb_prefix = {ndb}
+new_api_info = "{{'{NEW}': ['root', 'x']}}"
+""")
+
+
+# -- contrail-api and provisioning ----------------------------------------------------------
+def test_api_refuses_a_wrong_password(sim):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        api_call(OLD, "GET", "/virtual-networks", password="wrong")
+    assert err.value.code == 401
+    assert b"Authentication Failure" in err.value.read()
+
+
+def test_api_introspect_reports_node_status(sim):
+    xml = eventually(lambda: urllib.request.urlopen(
+        f"http://{OLD}:8084/Snh_SandeshUVECacheReq?x=NodeStatus", timeout=5).read().decode(), what="introspect")
+    assert "<module_id type=\"string\" identifier=\"1\">contrail-api</module_id>" in xml
+    assert ">Functional<" in xml
+
+
+def provision(sim: Sim, tool: str, *args: str, password: str = PASSWORD, port: str = "8082"):
+    return sim.run("config.provision", f"main_{tool}()", "--api_server_ip", OLD, "--api_server_port", port,
+                   "--admin_user", "admin", "--admin_password", password, "--admin_tenant_name", "admin", *args)
+
+
+def test_provision_control_is_idempotent_and_del_removes(sim):
+    args = ("--host_name", "ctl-x", "--host_ip", "127.31.20.9", "--oper", "add", "--router_asn", "64512",
+            "--ibgp_auto_mesh")
+    assert provision(sim, "control", *args).returncode == 0
+    second = provision(sim, "control", *args)
+    assert second.returncode == 0 and "Updated" in second.stdout
+    routers = api_call(OLD, "GET", "/bgp-routers?detail=True")["bgp-routers"]
+    mine = [r["bgp-router"] for r in routers if r["bgp-router"]["fq_name"][-1] == "ctl-x"]
+    assert len(mine) == 1 and mine[0]["bgp_router_parameters"]["address"] == "127.31.20.9"
+    assert provision(sim, "control", "--host_name", "ctl-x", "--host_ip", "127.31.20.9", "--oper", "del").returncode == 0
+    assert "ctl-x" not in {r["fq_name"][-1] for r in api_call(OLD, "GET", "/bgp-routers")["bgp-routers"]}
+    again = provision(sim, "control", "--host_name", "ctl-x", "--host_ip", "127.31.20.9", "--oper", "del")
+    assert again.returncode != 0 and "not found" in again.stderr
+
+
+def test_provision_node_objects_and_bad_credentials(sim):
+    for tool, obj in (("config_node", "config-node"), ("analytics_node", "analytics-node"),
+                      ("database_node", "database-node")):
+        assert provision(sim, tool, "--host_name", "n1", "--host_ip", "127.31.20.8", "--oper", "add").returncode == 0
+        assert ["default-global-system-config", "n1"] in [i["fq_name"] for i in api_call(OLD, "GET", f"/{obj}s")[f"{obj}s"]]
+    bad = provision(sim, "config_node", "--host_name", "n2", "--host_ip", "127.31.20.7", password="wrong")
+    assert bad.returncode != 0 and "RuntimeError: Authentication Failure" in bad.stderr
+
+
+def test_provision_gives_up_on_an_unreachable_api(sim):
+    res = provision(sim, "config_node", "--host_name", "n2", "--host_ip", "127.31.20.7", port="1")
+    assert res.returncode == 1 and "Unable to connect to API server" in res.stderr
+
+
+# -- ISSU tools -----------------------------------------------------------------------------
+def test_pre_sync_run_sync_zk_sync(sim):
+    create_vn(OLD, "before-freeze")
+    res = sim.run("config.issu", "main_pre_sync()", "-c", issu_conf(sim))
+    assert res.returncode == 0, res.stderr
+    assert "before-freeze" in vn_names(NEW)
+    runner = sim.start("config.issu", "main_run_sync()", "-c", issu_conf(sim), log="run-sync.log")
+    try:
+        eventually(lambda: "following" in (sim.base / "run-sync.log").read_text(), what="run-sync start")
+        uuid = create_vn(OLD, "after-unfreeze")
+        eventually(lambda: "after-unfreeze" in vn_names(NEW), what="run-sync replication")
+        api_call(OLD, "DELETE", f"/virtual-network/{uuid}")
+        eventually(lambda: "after-unfreeze" not in vn_names(NEW), what="run-sync delete replication")
+    finally:
+        os.killpg(runner.pid, signal.SIGKILL)
+    zk = sim.run("config.issu", "main_zk_sync()", "-c", issu_conf(sim))
+    assert zk.returncode == 0 and "Issu contrail zookeeper passed..." in zk.stdout
+    post = sim.run("config.issu", "main_post_sync()", "-c", issu_conf(sim))
+    assert post.returncode == 0 and "config_db_uuid" not in post.stdout
+
+
+RABBIT = "127.31.20.30"
+
+
+@pytest.fixture(scope="module")
+def rabbit(sim):
+    (sim.base / "mnesia").mkdir()
+    (sim.base / "mnesia" / "lab-state.json").write_text(
+        json.dumps({"users": {"guest": "rpw"}, "vhosts": ["/", "contrail", "contrail_new"]}))
+    env = sim.write("rabbitmq-env.conf", f"NODE_IP_ADDRESS={RABBIT}\nNODE_PORT=5672\nMNESIA_BASE={sim.base}/mnesia\n")
+    sim.start("config.rabbitmq", "main()", "--conf_file", env, log="rabbit.log")
+    wait_port(RABBIT, 5672)
+    return env
+
+
+def rabbit_keys(old_vhost: str, new_vhost: str) -> str:
+    return "".join(f"{side}_rabbit_address_list = {RABBIT}\n{side}_rabbit_user = guest\n"
+                   f"{side}_rabbit_password = rpw\n{side}_rabbit_vhost = {vhost}\n"
+                   for side, vhost in (("old", old_vhost), ("new", new_vhost)))
+
+
+def test_issu_tools_check_the_rabbit_vhosts(sim, rabbit):
+    good = sim.run("config.issu", "main_post_sync()", "-c", issu_conf(sim, rabbit=rabbit_keys("contrail", "contrail_new")))
+    assert good.returncode == 0, good.stderr
+    bad = sim.run("config.issu", "main_pre_sync()", "-c", issu_conf(sim, rabbit=rabbit_keys("contrail", "contrail-new")))
+    assert bad.returncode == 1
+    assert "new RabbitMQ" in bad.stderr and "NOT_ALLOWED - vhost contrail-new not found" in bad.stderr
+    ctl = subprocess.run([PY, "-c", sim.code("config.rabbitmq", "ctl_main()"), "list_vhosts"], capture_output=True,
+                         text=True, timeout=30, env={**sim.env, "RABBITMQ_CONF_ENV_FILE": rabbit})
+    assert ctl.stdout.split("\n")[1:4] == ["/", "contrail", "contrail_new"]
+
+
+@pytest.mark.parametrize("case", ["missing-file", "unknown-prefix", "unreachable-db"])
+def test_issu_tools_fail_fast_with_a_message(sim, case):
+    if case == "missing-file":
+        args, expect = ["-c", str(sim.base / "nope.conf")], "cannot read config file"
+    elif case == "unknown-prefix":
+        args, expect = ["-c", issu_conf(sim, odb="nosuch")], "'nosuch_config_db_uuid' does not exist"
+    else:
+        args, expect = ["-c", issu_conf(sim, new_db="127.31.21.99:9160")], "cannot connect"
+    res = sim.run("config.issu", "main_pre_sync()", *args, timeout=30)
+    assert res.returncode == 1 and expect in res.stderr
+
+
+# -- discovery and elections ----------------------------------------------------------------
+def test_discovery_publish_subscribe_over_http(sim):
+    conf = sim.write("disc.conf", f"[DEFAULTS]\nlisten_ip_addr = 127.31.20.2\nlisten_port = 5998\n"
+                     f"http_server_port = 5997\ncassandra_server_list = {OLD}:9160\nzk_server_ip = {OLD}\n")
+    sim.start("config.discovery", "main()", "--conf_file", conf, log="disc.log")
+    wait_port("127.31.20.2", 5998)
+
+    def post(path, body):
+        req = urllib.request.Request(f"http://127.31.20.2:5998{path}", data=json.dumps(body).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        return json.loads(urllib.request.urlopen(req, timeout=5).read())
+
+    for i in (3, 4):
+        ip = f"127.31.20.{i}"
+        assert post(f"/publish/ctl-{i}", {"xmpp-server": {"ip-address": ip, "port": "5269"},
+                                          "service-type": "xmpp-server", "remote-addr": ip}) == {"cookie": f"ctl-{i}:xmpp-server"}
+    got = post("/subscribe", {"service": "xmpp-server", "instances": 2, "client-type": "contrail-vrouter-agent",
+                              "remote-addr": "127.31.20.5", "client": "compute1:contrail-vrouter-agent"})
+    assert sorted(i["ip-address"] for i in got["xmpp-server"]) == ["127.31.20.3", "127.31.20.4"]
+    services = json.loads(urllib.request.urlopen("http://127.31.20.2:5998/services.json", timeout=5).read())
+    assert {(s["service_type"], s["status"], s["in_use"]) for s in services["services"]} == {("xmpp-server", "up", 1)}
+
+
+def introspect_up(ip: str) -> bool:
+    try:
+        urllib.request.urlopen(f"http://{ip}:8087/Snh_SandeshUVECacheReq?x=NodeStatus", timeout=1).read()
+        return True
+    except OSError:
+        return False
+
+
+def test_schema_election_one_active_and_failover(sim):
+    procs = {}
+    for ip in ("127.31.20.11", "127.31.20.12"):
+        conf = sim.write(f"schema-{ip}.conf", f"[DEFAULTS]\nhttp_server_ip = {ip}\ncassandra_server_list = {OLD}:9160\n"
+                         f"zk_server_ip = {OLD}:2181\napi_server_ip = {OLD}\napi_server_port = 8082\n")
+        procs[ip] = sim.start("config.services", "main('contrail-schema')", "--conf_file", conf, log=f"schema-{ip}.log")
+    active = eventually(lambda: [ip for ip in procs if introspect_up(ip)], what="an active schema")
+    assert len(active) == 1
+    time.sleep(2.5)  # two more election rounds: still exactly one
+    assert [ip for ip in procs if introspect_up(ip)] == active
+    os.killpg(procs[active[0]].pid, signal.SIGKILL)
+    backup = [ip for ip in procs if ip != active[0]][0]
+    eventually(lambda: introspect_up(backup), what="failover to the backup schema")
+
+
+def test_database_nodes_replicate_and_catch_up(sim):
+    a, b = "127.31.22.1", "127.31.22.2"
+
+    def start(ip: str):
+        (sim.base / f"rep{ip}").mkdir(exist_ok=True)
+        yaml = sim.write(f"rep{ip}.yaml", f"rpc_address: {ip}\nrpc_port: 9160\ndata_file_directories:\n"
+                         f"    - {sim.base}/rep{ip}\nseed_provider:\n    - class_name: x\n      parameters:\n"
+                         f"          - seeds: \"{a},{b}\"\n")
+        p = sim.start("config.database", "main()", "--conf_file", yaml, log=f"rep{ip}.log")
+        wait_port(ip, 9160)
+        return p
+
+    def rows(ip: str):
+        code = ("from contrail_sim.common.db import CassandraClient as C, DbError\n"
+                f"try:\n    print(sorted(C('{ip}:9160').get_range('k', 't')))\nexcept DbError:\n    print([])")
+        return subprocess.run([PY, "-c", code], env=sim.env, capture_output=True, text=True, timeout=30).stdout.strip()
+
+    def write(ip: str, key: str):
+        code = ("from contrail_sim.common.db import CassandraClient as C\n"
+                f"c = C('{ip}:9160'); c.create_keyspace('k', ['t']); c.insert('k', 't', '{key}', {{'v': '1'}})")
+        subprocess.run([PY, "-c", code], env=sim.env, check=True, timeout=30)
+
+    start(a)
+    pb = start(b)
+    write(a, "r1")
+    eventually(lambda: rows(b) == "['r1']", what="replication to the peer")
+    os.killpg(pb.pid, signal.SIGKILL)
+    pb.wait(timeout=10)
+    write(a, "r2")
+    start(b)
+    assert rows(b) == "['r1', 'r2']"
