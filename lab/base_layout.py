@@ -63,21 +63,32 @@ files = {supervisor_files_dir(instance)}/*.ini
 """
 
 
+SYSTEM_SUPERVISOR = ("supervisor", "/etc/supervisor/supervisord.conf", "/var/run/supervisord.pid",
+                     "/var/run/supervisor.sock")
+
+
 def _init_script(instance: str) -> str:
-    conf = supervisor_conf_path(instance)
+    return _supervisor_init_script(f"supervisor-{instance}", supervisor_conf_path(instance),
+                                   f"/var/run/supervisord_{instance}.pid", supervisor_socket(instance))
+
+
+def _supervisor_init_script(name: str, conf: str, pidfile: str, sock: str) -> str:
+    """An init script whose stop waits until supervisord has exited, so `restart` works
+    (Debian's own script returns from stop at once and the start that follows finds the
+    old supervisord still shutting down, leaving none running)."""
     return f"""#!/bin/sh
 ### BEGIN INIT INFO
-# Provides:          supervisor-{instance}
+# Provides:          {name}
 # Required-Start:    $local_fs $network
 # Required-Stop:     $local_fs $network
 # Default-Start:     2 3 4 5
 # Default-Stop:      0 1 6
-# Short-Description: supervisord for the Contrail {instance} services
+# Short-Description: supervisord ({conf})
 ### END INIT INFO
-NAME=supervisor-{instance}
+NAME={name}
 CONF={conf}
-PIDFILE=/var/run/supervisord_{instance}.pid
-SOCK={supervisor_socket(instance)}
+PIDFILE={pidfile}
+SOCK={sock}
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 alive() {{  # a zombie (exited, not yet reaped) counts as stopped
@@ -187,6 +198,8 @@ def provide(ctx: NodeContext) -> Iterable[NodeFile]:
         NodeFile("/root/.profile", _skeleton(".profile")),
         NodeFile("/etc/profile.d/issu-lab.sh", "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"),
     ]
+    if runs_system_supervisor(ctx):
+        files.append(NodeFile("/etc/init.d/supervisor", _supervisor_init_script(*SYSTEM_SUPERVISOR), 0o755))
     for instance in ctx.supervisors:
         files += [
             NodeFile(supervisor_conf_path(instance), _supervisord_conf(instance)),

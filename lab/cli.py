@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from issu.inventory import InventoryError, load
@@ -71,6 +72,7 @@ def _fault(inv, words: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `issu-lab status | head` ends quietly
     args = _parser().parse_args(argv)
     try:
         inv = load(args.cluster)
