@@ -109,3 +109,71 @@ def config_nodes(cluster: ControllerCluster) -> tuple[Node, ...]:
 
 def side_of(inv: Inventory, node: Node) -> ControllerCluster:
     return inv.old if node in inv.old.nodes else inv.new
+
+
+def _curl_config(user: str, password: str, data: str | None = None) -> str:
+    def q(s: str) -> str:
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    lines = [f"user = {q(user + ':' + password)}"]
+    if data is not None:
+        lines += ['header = "Content-Type: application/json"', f"data = {q(data)}"]
+    return "\n".join(lines) + "\n"
+
+
+def api_call_config(inventory, body: str | None = None) -> str:
+    """curl -K config for a config API call: credentials (and a JSON body), for stdin."""
+    ks = inventory.model.keystone
+    return _curl_config(ks.admin_user, inventory.secret(ks.admin_password).resolve(), body)
+
+
+def api_call_command(api: str, method: str, path: str) -> str:
+    url = f"http://{api}/{path.lstrip('/')}"
+    return f"curl -sS --fail --max-time 20 -X {method} -K - {shlex.quote(url)}"
+
+
+def api_fq_name_to_uuid(step: Step, inventory, via: Node, api: str, obj_type: str, fq_name: list[str]) -> str:
+    body = json.dumps({"type": obj_type, "fq_name": fq_name})
+    out = step.read(via, api_call_command(api, "POST", "fqname-to-id"), stdin=api_call_config(inventory, body),
+                    title=f"config API fqname-to-id {':'.join(fq_name)}").stdout
+    return json.loads(out)["uuid"]
+
+
+def api_get(step: Step, inventory, via: Node, api: str, path: str) -> str:
+    """GET on a config API (`api` = ip:port) with the keystone admin credentials. The
+    credentials go to curl on stdin (-K -): never on a command line, redacted in reports."""
+    ks = inventory.model.keystone
+    password = inventory.secret(ks.admin_password).resolve()
+    url = f"http://{api}/{path.lstrip('/')}"
+    return step.read(via, f"curl -sS --fail --max-time 20 -K - {shlex.quote(url)}",
+                     stdin=_curl_config(ks.admin_user, password), title=f"config API GET {url}").stdout
+
+
+def bgp_routers(step: Step, inventory, via: Node, api: str):
+    from checks.config_api import parse_bgp_routers
+
+    return parse_bgp_routers(api_get(step, inventory, via, api, "bgp-routers?detail=True"))
+
+
+def virtual_networks(step: Step, inventory, via: Node, api: str) -> list[str]:
+    from checks.config_api import parse_names
+
+    return parse_names(api_get(step, inventory, via, api, "virtual-networks"), "virtual-networks")
+
+
+def first_config(cluster: ControllerCluster) -> Node:
+    return config_nodes(cluster)[0]
+
+
+def api_of(cluster: ControllerCluster) -> str:
+    return f"{first_config(cluster).ip}:{API_PORT}"
+
+
+def vip(inventory) -> str:
+    os_node = inventory.model.openstack
+    return f"{os_node.ip}:{os_node.api_frontend_port}"
+
+
+def vip_http_code(step: Step, os_node: Node, vip_addr: str) -> str:
+    """HTTP status of the northbound VIP as seen from the openstack node ('000': no answer)."""
+    res = step.probe(os_node, f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 http://{vip_addr}/")
+    return res.stdout.strip() or "000"

@@ -33,6 +33,7 @@ class Change:
     why: str
     diff: str = ""
     timeout: float | None = None
+    stdin: str | None = field(default=None, repr=False)
 
     def render(self) -> str:
         return f"[{self.node.name}] {join_command(self.command)}    # {self.why}"
@@ -56,9 +57,10 @@ class Step:
 
     # -- reading ----------------------------------------------------------------
     def read(self, node: Node, command: str | Sequence[str], *, title: str | None = None,
-             timeout: float | None = None) -> CommandResult:
+             timeout: float | None = None, stdin: str | None = None) -> CommandResult:
         """A read-only command that must succeed."""
-        return self.fleet.executor(node).run(command, read_only=True, title=title, timeout=timeout).check()
+        return self.fleet.executor(node).run(command, read_only=True, title=title, timeout=timeout,
+                                             stdin=stdin).check()
 
     def probe(self, node: Node, command: str | Sequence[str], *, title: str | None = None) -> CommandResult:
         """A read-only command whose exit code is the answer (not checked)."""
@@ -93,6 +95,18 @@ class Step:
         self.changes.append(Change(node, cmd, why, diff=unified_diff(path, before, after)))
         return True
 
+    def plan_file(self, node: Node, path: str, content: str, why: str, *, mode: str = "0644") -> bool:
+        """Plan writing `content` to `path` (atomically, with `mode`) unless it is already so."""
+        current = self.probe(node, ["cat", "--", path])
+        before = current.stdout if current.rc == 0 else ""
+        if current.rc == 0 and before == content:
+            return False
+        tmp = f"{path}.issu-tmp"
+        command = (f"umask 077 && cat > {shlex.quote(tmp)} && chmod {mode} {shlex.quote(tmp)} "
+                   f"&& mv -f {shlex.quote(tmp)} {shlex.quote(path)}")
+        self.changes.append(Change(node, command, why, diff=unified_diff(path, before, content), stdin=content))
+        return True
+
     def show_plan(self) -> None:
         text = "\n".join(c.render() for c in self.changes) or "(nothing to change: already in the wanted state)"
         attach_text("plan", text, self.fleet.redactor)
@@ -112,19 +126,20 @@ class Step:
             return False
         for change in self.changes:
             self.fleet.executor(change.node).run(change.command, read_only=False, timeout=change.timeout,
-                                                 title=change.why).check()
+                                                 title=change.why, stdin=change.stdin).check()
             if self.journal:
                 self.journal.record(self.title, "applied", change=change.render())
         self.applied = True
         return True
 
-    def act_now(self, node: Node, command: str | Sequence[str], why: str, *, timeout: float | None = None) -> bool:
+    def act_now(self, node: Node, command: str | Sequence[str], why: str, *, timeout: float | None = None,
+                stdin: str | None = None) -> bool:
         """Plan and run one change at once (for sequences where each command depends on the last)."""
-        self.changes.append(Change(node, command, why, timeout=timeout))
+        self.changes.append(Change(node, command, why, timeout=timeout, stdin=stdin))
         if self.check_only:
             attach_text(f"check-only: {why}", f"[{node.name}] {join_command(command)}", self.fleet.redactor)
             return False
-        self.fleet.executor(node).run(command, read_only=False, timeout=timeout, title=why).check()
+        self.fleet.executor(node).run(command, read_only=False, timeout=timeout, title=why, stdin=stdin).check()
         if self.journal:
             self.journal.record(self.title, "applied", change=Change(node, command, why).render())
         return True

@@ -1,0 +1,45 @@
+"""Point the config-API backend of haproxy.cfg at other servers. Pure.
+
+Only the `server` lines of the backend behind the frontend on the API port are
+replaced (a blind `sed s/old/new/g` over the file is a known ISSU trap: it rewrites
+unrelated backends that share an address). Everything else stays byte for byte.
+"""
+from __future__ import annotations
+
+from checks import haproxy
+from checks.evidence import ParseError
+
+
+def switch_backend(text: str, frontend_port: int, servers: list[tuple[str, str, int]],
+                   options: str = "check inter 2000 rise 2 fall 3") -> str:
+    cfg = haproxy.parse(text)
+    fe = cfg.frontend_on_port(frontend_port)
+    if fe is None:
+        raise ParseError(f"haproxy.cfg: no frontend on port {frontend_port}")
+    section = ("listen", fe.name) if fe.kind == "listen" else ("backend", fe.default_backend)
+    out: list[str] = []
+    inside = replaced = False
+    indent = "    "
+    for line in text.splitlines(keepends=True):
+        words = line.split()
+        if words and not line[:1].isspace() and words[0] in haproxy.SECTION_KEYWORDS:
+            if inside and not replaced:
+                out += _servers(indent, servers, options)
+                replaced = True
+            inside = tuple(words[:2]) == section
+        if inside and words[:1] == ["server"]:
+            indent = line[: len(line) - len(line.lstrip())]
+            if not replaced:
+                out += _servers(indent, servers, options)
+                replaced = True
+            continue
+        out.append(line)
+    if inside and not replaced:
+        if out and not out[-1].endswith("\n"):
+            out[-1] += "\n"
+        out += _servers(indent, servers, options)
+    return "".join(out)
+
+
+def _servers(indent: str, servers: list[tuple[str, str, int]], options: str) -> list[str]:
+    return [f"{indent}server {name} {ip}:{port} {options}\n" for name, ip, port in servers]
