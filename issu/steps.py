@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 
 import allure
 
-from checks.evidence import CheckResult
+from checks.evidence import CheckResult, ParseError
 from issu import ini_edit
 from issu.fleet import Fleet
 from issu.inventory import Node
 from issu.journal import Journal
-from issu.remote import CommandResult, join_command
+from issu.remote import CommandFailed, CommandResult, join_command
 from issu.reporting import attach_json, attach_text, unified_diff
 
 
@@ -79,8 +79,9 @@ class Step:
         return out
 
     # -- planning ---------------------------------------------------------------
-    def plan(self, node: Node, command: str | Sequence[str], why: str, *, timeout: float | None = None) -> None:
-        self.changes.append(Change(node, command, why, timeout=timeout))
+    def plan(self, node: Node, command: str | Sequence[str], why: str, *, timeout: float | None = None,
+             diff: str = "") -> None:
+        self.changes.append(Change(node, command, why, diff=diff, timeout=timeout))
 
     def plan_ini(self, node: Node, path: str, section: str, key: str, value: str | None, why: str) -> bool:
         """Plan `openstack-config --set|--del` unless the file already says so. Returns whether planned."""
@@ -164,7 +165,11 @@ class Step:
 
         deadline = time.monotonic() + timeout
         while True:
-            results = list(check())
+            try:
+                results = list(check())
+            except (CommandFailed, ParseError) as exc:  # not up yet (a daemon restarting): retry
+                results = [CheckResult(ok=False, what=what or "converged state", expected="readable evidence",
+                                       found=str(exc).splitlines()[0], host=getattr(exc, "host", ""))]
             if all(r.ok for r in results) or time.monotonic() >= deadline:
                 break
             time.sleep(interval)

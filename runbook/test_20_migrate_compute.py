@@ -1,0 +1,29 @@
+"""Migrate the computes to the new controllers (fab issu_contrail_migrate_compute).
+
+One step per compute, in inventory group order (or as --computes lists them): the seed's
+commands, then proof that the compute runs the new packages, points at the new
+discovery and talks XMPP to the new control nodes only. "There will be traffic impact
+during this process, for the compute nodes that are in migration."
+"""
+from __future__ import annotations
+
+import allure
+import pytest
+
+from issu import compute_move
+
+PHASE = "migrate-compute"
+
+
+def pytest_generate_tests(metafunc):
+    from issu.plugin import RUNBOOK_KEY
+
+    runbook = metafunc.config.stash.get(RUNBOOK_KEY, None)
+    names = list(runbook.options.computes) if runbook else []
+    metafunc.parametrize("compute_name", names, ids=names)
+
+
+@allure.title("Migrate compute {compute_name} to the new controllers")
+def test_migrate_compute(inventory, step, compute_name):
+    compute = inventory.model.node(compute_name)
+    compute_move.move(step, inventory.model, compute, inventory.model.new)
