@@ -12,7 +12,7 @@ import allure
 
 from checks import contrail_status, verdicts
 from checks.evidence import CheckResult, fmt_set
-from issu import facts, issu_conf
+from issu import facts, issu_conf, northbound
 from issu.inventory import Role
 
 PHASE = "migrate-config"
@@ -108,25 +108,11 @@ def _api_answers(step, node) -> CheckResult:
                        found=f"HTTP {code.stdout.strip() or '000'}", host=node.name)
 
 
-def freeze(step, inventory) -> None:
-    os_node = inventory.model.openstack
-    if facts.vip_http_code(step, os_node, facts.vip(inventory)) != "000":
-        step.plan(os_node, "service haproxy stop", "freeze the northbound: HAProxy stops serving the config API VIP")
-
-
-def frozen_result(step, inventory, want_frozen: bool) -> CheckResult:
-    os_node = inventory.model.openstack
-    code = facts.vip_http_code(step, os_node, facts.vip(inventory))
-    return CheckResult(ok=(code == "000") == want_frozen, what="northbound config API VIP " + facts.vip(inventory),
-                       expected="frozen (no answer)" if want_frozen else "open (answering)", found=f"HTTP {code}",
-                       host=os_node.name)
-
-
 @allure.title("Freeze the north bound communication of Contrail")
 def test_freeze_northbound(inventory, step):
-    freeze(step, inventory)
+    northbound.plan_freeze(step, inventory)
     if step.apply():
-        step.expect(frozen_result(step, inventory, True))
+        step.expect(northbound.state(step, inventory, want_frozen=True))
 
 
 def render_issu_conf(step, inventory) -> str:
@@ -220,34 +206,11 @@ def test_run_sync_under_supervisor(inventory, step):
 
 @allure.title("Unfreeze the north bound communication")
 def test_unfreeze_northbound(inventory, step):
-    os_node = inventory.model.openstack
-    if facts.vip_http_code(step, os_node, facts.vip(inventory)) == "000":
-        step.plan(os_node, "service haproxy start", "unfreeze the northbound")
-    if not step.apply():
-        return
-    step.eventually(lambda: [frozen_result(step, inventory, False)], timeout=30, what="VIP answers")
+    northbound.plan_unfreeze(step, inventory)
+    if step.apply():
+        step.eventually(lambda: [northbound.state(step, inventory, want_frozen=False)], timeout=30, what="VIP answers")
 
 
 @allure.title("The runtime sync replicates: an object created through the northbound VIP reaches the new cluster")
 def test_run_sync_replicates(inventory, step):
-    m = inventory.model
-    os_node = m.openstack
-    name = f"issu-runsync-probe-{step.journal.run_id if step.journal else 'x'}"
-    body = ('{"virtual-network": {"fq_name": ["default-domain", "default-project", "%s"], '
-            '"parent_type": "project"}}' % name)
-    created = step.act_now(os_node, facts.api_call_command(facts.vip(inventory), "POST", "virtual-networks"),
-                           f"create probe virtual-network {name} through the VIP (old cluster)",
-                           stdin=facts.api_call_config(inventory, body))
-    if not created:
-        return
-    runner = facts.first_config(m.new)
-    try:
-        step.eventually(lambda: [CheckResult(
-            ok=name in facts.virtual_networks(step, inventory, runner, facts.api_of(m.new)),
-            what="run-sync replication", expected=f"{name} in the new API", found="absent", host=runner.name)],
-            timeout=30, what="probe replicated")
-    finally:
-        uuid = facts.api_fq_name_to_uuid(step, inventory, os_node, facts.vip(inventory), "virtual-network",
-                                         ["default-domain", "default-project", name])
-        step.act_now(os_node, facts.api_call_command(facts.vip(inventory), "DELETE", f"virtual-network/{uuid}"),
-                     f"delete the probe {name}", stdin=facts.api_call_config(inventory))
+    northbound.probe_object_lands(step, inventory, facts.api_of(inventory.model.new), "run-sync")
