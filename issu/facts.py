@@ -177,3 +177,15 @@ def vip_http_code(step: Step, os_node: Node, vip_addr: str) -> str:
     """HTTP status of the northbound VIP as seen from the openstack node ('000': no answer)."""
     res = step.probe(os_node, f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 http://{vip_addr}/")
     return res.stdout.strip() or "000"
+
+
+def finalized(step: Step, inventory) -> bool:
+    """The upgrade has been finalized: HAProxy's config API backend is the new config nodes.
+    From then on the old controllers are retired and the migrate-config steps are done."""
+    os_node = inventory.model.openstack
+    cfg = haproxy_config(step, os_node, os_node.haproxy_cfg)
+    fe = cfg.frontend_on_port(os_node.api_frontend_port)
+    if fe is None:
+        return False
+    behind = {s.address for s in cfg.servers_behind(fe)}
+    return bool(behind) and behind == {n.ip for n in config_nodes(inventory.model.new)}

@@ -145,6 +145,12 @@ class Step:
             self.journal.record(self.title, "applied", change=Change(node, command, why).render())
         return True
 
+    def done_already(self, reason: str) -> None:
+        """Nothing to do: the cluster is past this step (the reason is reported)."""
+        attach_text("already done", reason, None)
+        if self.journal:
+            self.journal.record(self.title, "already-done", reason=reason)
+
     # -- verifying --------------------------------------------------------------
     def expect(self, *results: CheckResult) -> None:
         """Every result must be ok; the failure message lists each one that is not."""

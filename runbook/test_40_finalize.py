@@ -41,6 +41,8 @@ def _names(step, inventory, runner, collection: str) -> set[str]:
 
 @allure.title("When all compute nodes are migrated, freeze the north bound communication")
 def test_freeze_northbound(inventory, step):
+    if facts.finalized(step, inventory):
+        return step.done_already("the northbound already points at the new controllers")
     m = inventory.model
     not_migrated = []
     new_controls = {n.ip for n in facts.controls(m.new)}
@@ -77,6 +79,8 @@ def test_stop_old_services(inventory, step):
 
 @allure.title("Perform post-sync: remove the run-sync, contrail-issu-post-sync, contrail-issu-zk-sync")
 def test_post_sync(inventory, step):
+    if facts.finalized(step, inventory):
+        return step.done_already("the northbound already points at the new controllers")
     m = inventory.model
     runner = facts.first_config(m.new)
     for node in facts.config_nodes(m.new):
