@@ -189,3 +189,10 @@ def finalized(step: Step, inventory) -> bool:
         return False
     behind = {s.address for s in cfg.servers_behind(fe)}
     return bool(behind) and behind == {n.ip for n in config_nodes(inventory.model.new)}
+
+
+def config_restricted(step: Step, node: Node) -> bool:
+    """The node's supervisor-config runs only api/discovery/ifmap (the ISSU's migrate-config did that)."""
+    text = read_conf(step, node, "/etc/contrail/supervisord_config.conf")
+    files = (ini.parse_ini(text).get("include", {}).get("files") or "").split()
+    return bool(files) and not any(f.endswith("*.ini") for f in files)

@@ -42,6 +42,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="do not ask before the first change (needed when stdin is not a terminal).")
     group.addoption("--journal", dest="issu_journal", metavar="FILE", default=str(REPORTS / "journal.jsonl"),
                     help="append-only run journal (default: %(default)s).")
+    group.addoption("--settle-timeout", dest="issu_settle_timeout", type=float, default=None, metavar="SECONDS",
+                    help="cap on how long a step waits for the cluster to converge (sessions, elections); "
+                         "default: each step's own (up to 120 s).")
     group.addoption("--no-lab-autostart", dest="issu_lab_autostart", action="store_false", default=True,
                     help="with a lab inventory, do not boot the embedded lab if it is down.")
 
@@ -247,15 +250,15 @@ class RunbookPlugin:
 
 CATEGORIES = [
     {"name": "Blocked by earlier failure", "matchedStatuses": ["failed", "broken"],
-     "messageRegex": ".*blocked by .*"},
+     "messageRegex": "(?s).*blocked by .*"},
     {"name": "Remote unreachable", "matchedStatuses": ["failed", "broken"],
-     "traceRegex": ".*(TransportError|UnknownHost|HostKeyMismatch|NoValidConnectionsError).*"},
+     "traceRegex": "(?s).*(TransportError|UnknownHost|HostKeyMismatch|NoValidConnectionsError).*"},
     {"name": "Refused in check-only mode", "matchedStatuses": ["failed", "broken"],
-     "traceRegex": ".*CheckOnlyViolation.*"},
+     "traceRegex": "(?s).*CheckOnlyViolation.*"},
     {"name": "Remote command failed", "matchedStatuses": ["failed", "broken"],
-     "traceRegex": ".*CommandFailed.*"},
+     "traceRegex": "(?s).*CommandFailed.*"},
     {"name": "Post-condition failed", "matchedStatuses": ["failed"],
-     "traceRegex": ".*AssertionError.*"},
+     "messageRegex": "(?s).*(PostConditionFailed|AssertionError).*"},
 ]
 
 
@@ -300,4 +303,5 @@ def step(runbook: RunbookPlugin, request: pytest.FixtureRequest):
     """The current step's plan/apply/expect helper (issu.steps.Step)."""
     from issu.steps import Step
 
-    return Step(step_title(request.node), fleet=runbook.fleet, journal=runbook.journal)
+    return Step(step_title(request.node), fleet=runbook.fleet, journal=runbook.journal,
+                settle_cap=request.config.getoption("issu_settle_timeout"))

@@ -50,6 +50,7 @@ class Step:
     journal: Journal | None
     changes: list[Change] = field(default_factory=list)
     applied: bool = False
+    settle_cap: float | None = None  # --settle-timeout: no convergence wait is longer
 
     @property
     def check_only(self) -> bool:
@@ -145,6 +146,12 @@ class Step:
             self.journal.record(self.title, "applied", change=Change(node, command, why).render())
         return True
 
+    def note(self, text: str) -> None:
+        """An observation for the report and the journal (no verdict)."""
+        attach_text("note", text, self.fleet.redactor)
+        if self.journal:
+            self.journal.record(self.title, "note", text=text)
+
     def done_already(self, reason: str) -> None:
         """Nothing to do: the cluster is past this step (the reason is reported)."""
         attach_text("already done", reason, None)
@@ -169,6 +176,8 @@ class Step:
         For state that converges (sessions establishing, daemons electing)."""
         import time
 
+        if self.settle_cap is not None:
+            timeout = min(timeout, self.settle_cap)
         deadline = time.monotonic() + timeout
         while True:
             try:
