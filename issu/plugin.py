@@ -7,7 +7,6 @@ Reads top to bottom: pytest_addoption -> pytest_configure -> RunbookPlugin -> fi
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path

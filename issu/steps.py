@@ -9,6 +9,7 @@ change already in place is not planned again (a second run plans nothing).
 """
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -190,6 +191,19 @@ class Step:
             time.sleep(interval)
         with allure.step(f"after waiting up to {timeout:.0f} s{': ' + what if what else ''}"):
             self.expect(*results)
+
+
+def done_when(predicate: Callable[[Step, object], bool], reason: str):
+    """Decorate a runbook step: when `predicate(step, inventory)` holds the cluster is past
+    it, and the step reports `reason` instead of acting (it receives fixtures as kwargs)."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def step_fn(**kwargs):
+            if predicate(kwargs["step"], kwargs["inventory"]):
+                return kwargs["step"].done_already(reason)
+            return fn(**kwargs)
+        return step_fn
+    return decorate
 
 
 def errors_as(errors: list[str]) -> PostConditionFailed:

@@ -14,8 +14,10 @@ from checks import contrail_status, verdicts
 from checks.evidence import CheckResult, fmt_set
 from issu import facts, issu_conf, northbound
 from issu.inventory import Role
+from issu.steps import done_when
 
 PHASE = "migrate-config"
+UNLESS_FINALIZED = done_when(facts.finalized, "the upgrade is finalized: the config was migrated")
 
 CONFIG_FILES = "/etc/contrail/supervisord_config_files"
 ISSU_SUPERVISOR_CONF = "/etc/supervisor/conf.d/contrail-issu.conf"
@@ -58,9 +60,8 @@ def bgp_old_new_results(step, m):
 
 
 @allure.title("BGP peer the Contrail controllers of the existing version and the newer version")
+@UNLESS_FINALIZED
 def test_bgp_peer_old_and_new_controllers(inventory, step):
-    if facts.finalized(step, inventory):
-        return step.done_already("the upgrade is finalized: the config was migrated")
     m = inventory.model
     runner = facts.first_config(m.new)
     old_api = facts.api_of(m.old)
@@ -79,9 +80,8 @@ def test_bgp_peer_old_and_new_controllers(inventory, step):
 
 
 @allure.title("On the new controllers, only api, discovery and ifmap run under supervisor-config")
+@UNLESS_FINALIZED
 def test_restrict_supervisor_config(inventory, step):
-    if facts.finalized(step, inventory):
-        return step.done_already("the upgrade is finalized: the config was migrated")
     m = inventory.model
     files = " ".join(f"{CONFIG_FILES}/{p}.ini" for p in ("contrail-api", "contrail-discovery", "ifmap"))
     nodes = facts.config_nodes(m.new)
@@ -113,9 +113,8 @@ def _api_answers(step, node) -> CheckResult:
 
 
 @allure.title("Freeze the north bound communication of Contrail")
+@UNLESS_FINALIZED
 def test_freeze_northbound(inventory, step):
-    if facts.finalized(step, inventory):
-        return step.done_already("the upgrade is finalized: the config was migrated")
     northbound.plan_freeze(step, inventory)
     if step.apply():
         step.expect(northbound.state(step, inventory, want_frozen=True))
@@ -139,9 +138,8 @@ def render_issu_conf(step, inventory) -> str:
 
 
 @allure.title("Generate /etc/contrail/contrail-issu.conf from the old and new contrail-api.conf")
+@UNLESS_FINALIZED
 def test_generate_issu_conf(inventory, step):
-    if facts.finalized(step, inventory):
-        return step.done_already("the upgrade is finalized: the config was migrated")
     m = inventory.model
     content = render_issu_conf(step, inventory)
     for node in facts.config_nodes(m.new):
@@ -159,9 +157,8 @@ def test_generate_issu_conf(inventory, step):
 
 
 @allure.title("Initiate the pre-sync (contrail-issu-pre-sync)")
+@UNLESS_FINALIZED
 def test_pre_sync(inventory, step):
-    if facts.finalized(step, inventory):
-        return step.done_already("the upgrade is finalized: the config was migrated")
     m = inventory.model
     runner = facts.first_config(m.new)
     step.plan(runner, ["contrail-issu-pre-sync", "-c", issu_conf.PATH], "copy the old config database to the new one",
@@ -184,9 +181,8 @@ def test_pre_sync(inventory, step):
 
 
 @allure.title("Initiate the runtime sync under supervisord (contrail-issu-run-sync)")
+@UNLESS_FINALIZED
 def test_run_sync_under_supervisor(inventory, step):
-    if facts.finalized(step, inventory):
-        return step.done_already("the upgrade is finalized: the config was migrated")
     m = inventory.model
     for node in facts.config_nodes(m.new)[:1]:  # one run-sync per cluster
         present = step.probe(node, ["test", "-f", ISSU_SUPERVISOR_CONF]).rc == 0
@@ -217,16 +213,14 @@ def test_run_sync_under_supervisor(inventory, step):
 
 
 @allure.title("Unfreeze the north bound communication")
+@UNLESS_FINALIZED
 def test_unfreeze_northbound(inventory, step):
-    if facts.finalized(step, inventory):
-        return step.done_already("the upgrade is finalized: the config was migrated")
     northbound.plan_unfreeze(step, inventory)
     if step.apply():
         step.eventually(lambda: [northbound.state(step, inventory, want_frozen=False)], timeout=30, what="VIP answers")
 
 
 @allure.title("The runtime sync replicates: an object created through the northbound VIP reaches the new cluster")
+@UNLESS_FINALIZED
 def test_run_sync_replicates(inventory, step):
-    if facts.finalized(step, inventory):
-        return step.done_already("the upgrade is finalized: the config was migrated")
     northbound.probe_object_lands(step, inventory, facts.api_of(inventory.model.new), "run-sync")

@@ -8,7 +8,6 @@ during this process, for the compute nodes that are in migration."
 from __future__ import annotations
 
 import allure
-import pytest
 
 from issu import compute_move
 

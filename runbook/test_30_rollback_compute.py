@@ -12,7 +12,7 @@ import allure
 import pytest
 
 from checks import contrail_status
-from issu import compute_move, facts
+from issu import compute_move
 
 PHASE = "rollback-compute"
 

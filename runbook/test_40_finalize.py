@@ -15,8 +15,10 @@ from checks import config_api, contrail_status, haproxy, verdicts
 from checks.evidence import CheckResult, fmt_set
 from issu import facts, haproxy_edit, issu_conf, northbound
 from issu.inventory import Role
+from issu.steps import done_when
 
 PHASE = "finalize"
+UNLESS_FINALIZED = done_when(facts.finalized, "the northbound already points at the new controllers")
 
 OLD_SERVICES = (("config", Role.config), ("analytics", Role.analytics), ("control", Role.control),
                 ("webui", Role.webui))
@@ -40,9 +42,8 @@ def _names(step, inventory, runner, collection: str) -> set[str]:
 
 
 @allure.title("When all compute nodes are migrated, freeze the north bound communication")
+@UNLESS_FINALIZED
 def test_freeze_northbound(inventory, step, runbook):
-    if facts.finalized(step, inventory):
-        return step.done_already("the northbound already points at the new controllers")
     m = inventory.model
     not_migrated = []
     new_controls = {n.ip for n in facts.controls(m.new)}
@@ -82,9 +83,8 @@ def test_stop_old_services(inventory, step):
 
 
 @allure.title("Perform post-sync: remove the run-sync, contrail-issu-post-sync, contrail-issu-zk-sync")
+@UNLESS_FINALIZED
 def test_post_sync(inventory, step):
-    if facts.finalized(step, inventory):
-        return step.done_already("the northbound already points at the new controllers")
     m = inventory.model
     runner = facts.first_config(m.new)
     for node in facts.config_nodes(m.new):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 import os
 from pathlib import Path
 
@@ -32,3 +33,17 @@ def lab_inventory(tmp_dir: Path, base: str, name: str, network_prefix: str):
 def _root_only():
     if os.geteuid() != 0:
         pytest.skip("lab tests need root (namespaces, mounts, sshd on port 22)")
+
+
+@contextmanager
+def running_lab(tmp_dir: Path, base: str, name: str, network_prefix: str, timeout: float = 300):
+    """A booted copy of a shipped lab inventory, taken down (faults cleared) afterwards."""
+    from lab import boot
+
+    inv = lab_inventory(tmp_dir, base, name, network_prefix)
+    boot.down(inv)  # a previous crashed run
+    try:
+        assert boot.up(inv, timeout=timeout, log=lambda m: None) is True
+        yield inv
+    finally:
+        boot.down(inv)

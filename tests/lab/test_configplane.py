@@ -14,9 +14,8 @@ import urllib.request
 
 import pytest
 
-from lab import boot
 from lab.node_exec import run_in_node
-from tests.lab.conftest import lab_inventory
+from tests.lab.conftest import running_lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -25,11 +24,8 @@ OLD, NEW, VIP = "127.31.0.21", "127.31.1.21", "127.31.0.11"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    inv = lab_inventory(tmp_path_factory.mktemp("inv"), "lab.yaml", "cfglab", "127.31")
-    boot.down(inv)  # a previous crashed run
-    assert boot.up(inv, log=lambda m: None) is True
-    yield inv
-    boot.down(inv)
+    with running_lab(tmp_path_factory.mktemp("inv"), "lab.yaml", "cfglab", "127.31") as inv:
+        yield inv
 
 
 def sh(lab, node: str, cmd: str, timeout: float = 60):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab import boot
-from tests.lab.conftest import lab_inventory
+from tests.lab.conftest import running_lab
 from tests.lab.test_controlplane_lab import agent_channels, neighbors, wait_until
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -13,20 +12,8 @@ pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def ha_lab(tmp_path_factory):
-    import lab.providers as providers
-    from lab.contrail import packaging_layout
-
-    saved = providers.PROVIDERS
-    if packaging_layout not in saved:  # until lab/providers.py lists it
-        providers.PROVIDERS = saved[:2] + (packaging_layout,) + saved[2:]
-    inv = lab_inventory(tmp_path_factory.mktemp("inv"), "lab-ha.yaml", "cphalab", "127.32")
-    try:
-        boot.down(inv)
-        assert boot.up(inv, timeout=300, log=lambda m: None) is True
+    with running_lab(tmp_path_factory.mktemp("inv"), "lab-ha.yaml", "cphalab", "127.32") as inv:
         yield inv
-    finally:
-        boot.down(inv)
-        providers.PROVIDERS = saved
 
 
 def test_each_cluster_is_a_full_ibgp_mesh(ha_lab):

@@ -14,29 +14,16 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lab import boot
 from lab.node_exec import run_in_node
-from tests.lab.conftest import lab_inventory
+from tests.lab.conftest import running_lab
 
 pytestmark = pytest.mark.lab
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    import lab.providers as providers
-    from lab.contrail import packaging_layout
-
-    saved = providers.PROVIDERS
-    if packaging_layout not in saved:  # until lab/providers.py lists it
-        providers.PROVIDERS = saved[:2] + (packaging_layout,) + saved[2:]
-    inv = lab_inventory(tmp_path_factory.mktemp("inv"), "lab.yaml", "cplab", "127.32")
-    try:
-        boot.down(inv)  # a previous crashed run
-        assert boot.up(inv, log=lambda m: None) is True
+    with running_lab(tmp_path_factory.mktemp("inv"), "lab.yaml", "cplab", "127.32") as inv:
         yield inv
-    finally:
-        boot.down(inv)
-        providers.PROVIDERS = saved
 
 
 def sh(inv, node: str, script: str, timeout: float = 120):

@@ -12,32 +12,17 @@ import urllib.request
 
 import pytest
 
-from lab import boot, faults
-from lab.contrail import packaging_layout
+from lab import faults
 from lab.node_exec import run_in_node
-from tests.lab.conftest import lab_inventory
+from tests.lab.conftest import running_lab
 
 pytestmark = pytest.mark.lab
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    import lab.providers as providers
-
-    saved = providers.PROVIDERS
-    if packaging_layout not in saved:  # until lab/providers.py lists it
-        providers.PROVIDERS = saved[:2] + (packaging_layout,) + saved[2:]
-    inv = lab_inventory(tmp_path_factory.mktemp("inv"), "lab.yaml", "faultlab", "127.62")
-    try:
-        boot.down(inv)
-        assert boot.up(inv, log=lambda m: None) is True
+    with running_lab(tmp_path_factory.mktemp("inv"), "lab.yaml", "faultlab", "127.62") as inv:
         yield inv
-    finally:
-        try:
-            faults.clear_all_faults(inv.lab_state_dir, inv.model)
-        finally:
-            boot.down(inv)
-            providers.PROVIDERS = saved
 
 
 def sh(inv, node: str, script: str, timeout: float = 60):

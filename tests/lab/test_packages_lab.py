@@ -12,11 +12,9 @@ import time
 
 import pytest
 
-from lab import boot
 from lab.contrail import packages as pk
-from lab.contrail import packaging_layout
 from lab.node_exec import run_in_node
-from tests.lab.conftest import lab_inventory
+from tests.lab.conftest import running_lab
 
 pytestmark = pytest.mark.lab
 
@@ -25,21 +23,8 @@ AGENT_CONF = "/etc/contrail/contrail-vrouter-agent.conf"
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    import lab.providers as providers
-
-    saved = providers.PROVIDERS
-    if packaging_layout not in saved:  # until lab/providers.py lists it
-        providers.PROVIDERS = saved[:2] + (packaging_layout,) + saved[2:]
-    inv = lab_inventory(tmp_path_factory.mktemp("inv"), "lab.yaml", "pkglab", "127.61")
-    try:
-        boot.down(inv)  # a previous crashed run
-        t0 = time.monotonic()
-        assert boot.up(inv, log=lambda m: None) is True
-        print(f"\npkglab: up in {time.monotonic() - t0:.1f} s")
+    with running_lab(tmp_path_factory.mktemp("inv"), "lab.yaml", "pkglab", "127.61") as inv:
         yield inv
-    finally:
-        boot.down(inv)
-        providers.PROVIDERS = saved
 
 
 def sh(inv, node: str, script: str, timeout: float = 120):
