@@ -5,6 +5,8 @@ so that the finalize step of the ISSU finds the old cluster's node objects to de
 Reads /etc/contrail/contrail-lab-provision.conf ([DEFAULTS] api_server_ip, api_server_port,
 host_name, host_ip, roles, admin_user, admin_password, admin_tenant_name); waits up to
 --wait seconds for the API; leaves a marker so a later `service supervisor restart` is a no-op.
+Once done it retires itself from the system supervisord (contrail_sim.common.firstboot),
+as a real installer leaves nothing there; --keep_program keeps it.
 """
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ import os
 import sys
 import time
 
-from ..common import daemon
+from ..common import daemon, firstboot
 from ..common.vnc_client import ApiHttpError, ApiUnreachable, VncClient
 from .provision import GSC
 
 MARKER = "/var/lib/contrail-sim/config-nodes-provisioned"
+PROGRAM = "contrail-lab-provision-nodes"  # its [program:] in the system supervisord
 ROLE_OBJECTS = {"config": ("config-node", "config_node_ip_address"),
                 "analytics": ("analytics-node", "analytics_node_ip_address"),
                 "database": ("database-node", "database_node_ip_address")}
@@ -28,9 +31,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--conf_file", default="/etc/contrail/contrail-lab-provision.conf")
     p.add_argument("--wait", type=float, default=300.0)
     p.add_argument("--marker", default=MARKER)
+    p.add_argument("--keep_program", action="store_true",
+                   help=f"leave {PROGRAM} in the system supervisord when done")
     a = p.parse_args(argv)
     if os.path.exists(a.marker):
         print(f"already provisioned ({a.marker})")
+        if not a.keep_program:
+            firstboot.retire(PROGRAM)
         return
     cp = daemon.read_conf([a.conf_file])
     g = lambda k, d="": daemon.get(cp, "DEFAULTS", k, d)  # noqa: E731
@@ -54,3 +61,5 @@ def main(argv: list[str] | None = None) -> None:
     os.makedirs(os.path.dirname(a.marker), exist_ok=True)
     with open(a.marker, "w") as fh:
         fh.write(" ".join(roles) + "\n")
+    if not a.keep_program:
+        firstboot.retire(PROGRAM)

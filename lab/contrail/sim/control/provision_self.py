@@ -5,6 +5,8 @@ the lab does it once per node, under the system supervisord, when the config API
 node's cluster answers. Reads contrail-control.conf ([DEFAULT] hostname/hostip, [IFMAP]
 server_url -> the API) and the admin credentials of contrail-keystone-auth.conf; leaves
 a marker so later `service supervisor restart`s do nothing.
+Once done it retires itself from the system supervisord (contrail_sim.common.firstboot),
+as a real installer leaves nothing there; --keep_program keeps it.
 """
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ import os
 import sys
 import time
 
-from ..common import daemon
+from ..common import daemon, firstboot
 from . import peers
 from .daemon import DEFAULT_CONF, KEYSTONE_AUTH_CONF, api_auth_headers, api_host
 
 MARKER = "/var/lib/contrail-sim/control-provisioned"
+PROGRAM = "contrail-lab-provision-control"  # its [program:] in the system supervisord
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,9 +29,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--router_asn", default="64512")
     parser.add_argument("--wait", type=float, default=300.0, help="seconds to wait for the config API")
     parser.add_argument("--marker", default=MARKER)
+    parser.add_argument("--keep_program", action="store_true",
+                        help=f"leave {PROGRAM} in the system supervisord when done")
     args = parser.parse_args(argv)
     if os.path.exists(args.marker):
         print(f"already provisioned ({args.marker})")
+        if not args.keep_program:
+            firstboot.retire(PROGRAM)
         return
     cp = daemon.read_conf([args.conf_file])
     hostname = daemon.get(cp, "DEFAULT", "hostname") or daemon.node_name()
@@ -58,6 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     os.makedirs(os.path.dirname(args.marker), exist_ok=True)
     with open(args.marker, "w") as fh:
         fh.write(f"{hostname} {hostip} {api}\n")
+    if not args.keep_program:
+        firstboot.retire(PROGRAM)
 
 
 if __name__ == "__main__":
