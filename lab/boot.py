@@ -278,8 +278,9 @@ def _record(inv: LoadedInventory, paths: LabPaths) -> None:
     os.replace(tmp, paths.state_file)
 
 
-def up(inv: LoadedInventory, timeout: float = 180.0, log=print) -> bool:
-    """Boot the lab. Returns False when it was already up (nothing done)."""
+def up(inv: LoadedInventory, timeout: float = 180.0, log=print, settle: bool = True) -> bool:
+    """Boot the lab. Returns False when it was already up (nothing done). With `settle`, return
+    only once the Contrail cluster is ready (contrail-status healthy, agents connected)."""
     require_root()
     paths = lab_paths(inv)
     with locked(paths):
@@ -290,14 +291,14 @@ def up(inv: LoadedInventory, timeout: float = 180.0, log=print) -> bool:
             log("cleaning the leftovers of an earlier lab first")
             _teardown(inv, paths)
         try:
-            _boot(inv, paths, timeout, log)
+            _boot(inv, paths, timeout, log, settle)
         except BaseException:
             _teardown(inv, paths)
             raise
         return True
 
 
-def _boot(inv: LoadedInventory, paths: LabPaths, timeout: float, log) -> None:
+def _boot(inv: LoadedInventory, paths: LabPaths, timeout: float, log, settle: bool) -> None:
     paths.root.mkdir(parents=True, exist_ok=True)
     # Record before spawning: a crash mid-boot leaves pids that `down`/`up` can find.
     secrets = make_secrets(paths)
@@ -316,6 +317,14 @@ def _boot(inv: LoadedInventory, paths: LabPaths, timeout: float, log) -> None:
     log(f"booting {len(contexts)} nodes")
     _wait_ready(inv, paths, timeout)
     _record(inv, paths)
+    if not settle:
+        return
+    log("nodes up; waiting for the Contrail cluster to settle (contrail-status healthy, agents connected)")
+    from lab.settle import wait_settled
+
+    problems = wait_settled(paths.root, inv.model, timeout)
+    if problems:
+        raise LabError(f"the cluster did not settle in {timeout:.0f} s: " + " | ".join(problems[:6]))
 
 
 def _members_of(np: NodePaths) -> list[int]:

@@ -63,13 +63,13 @@ def tiny_deb(tmp_path: Path) -> Path:
 def lab(tmp_path_factory):
     inv = lab_inventory(tmp_path_factory.mktemp("inv"), "lab.yaml", "hosttest", "127.20")
     boot.down(inv)  # a previous crashed run
-    assert boot.up(inv, log=lambda m: None) is True
+    assert boot.up(inv, log=lambda m: None, settle=False) is True
     yield inv
     boot.down(inv)
 
 
 def test_up_twice_is_a_noop(lab):
-    assert boot.up(lab, log=lambda m: None) is False
+    assert boot.up(lab, log=lambda m: None, settle=False) is False
     assert boot.lab_status(lab) == "up"
 
 
@@ -159,7 +159,7 @@ def test_apt_inside_a_node_has_no_network_source(lab):
 def test_down_leaves_nothing(tmp_path):
     inv = lab_inventory(tmp_path, "lab.yaml", "downtest", "127.21")
     boot.down(inv)
-    assert boot.up(inv, log=lambda m: None)
+    assert boot.up(inv, log=lambda m: None, settle=False)
     paths = LabPaths(inv.lab_state_dir)
     pids = [int(paths.node(n.name).init_pid.read_text()) for n in inv.model.all_nodes()]
     namespaces = {os.readlink(f"/proc/{p}/ns/pid") for p in pids}
@@ -170,7 +170,7 @@ def test_down_leaves_nothing(tmp_path):
         assert not paths.node(node.name).is_init(p), f"{node.name} init {p} survived"
         status = Path(f"/proc/{p}/status")
         assert not (status.exists() and "State:\tZ" in status.read_text() and
-                    f"PPid:\t1\n" in status.read_text()), f"{node.name} init {p} left as a zombie"
+                    "PPid:\t1\n" in status.read_text()), f"{node.name} init {p} left as a zombie"
     for entry in Path("/proc").iterdir():  # no process of any node namespace survives
         if entry.name.isdigit():
             try:

@@ -39,19 +39,21 @@ def test_preflight_boots_the_lab_and_passes(lab, tmp_path):
     proc = runbook(lab, tmp_path, "--phase", "preflight")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "booting it" in proc.stdout
-    results = allure_results(tmp_path)
-    assert [r["status"] for r in results] == ["passed"]
-    hosts = {s["name"] for s in results[0]["steps"]}
+    results = {r["name"]: r for r in allure_results(tmp_path)}
+    assert {r["status"] for r in results.values()} == {"passed"} and len(results) == 8
+    identity = results["Every node of the inventory is reachable over SSH and is the host the inventory says"]
+    hosts = {s["name"] for s in identity["steps"]}
     assert hosts == {f"[{n.name}] $ hostname" for n in lab.model.all_nodes()}
-    for step in results[0]["steps"]:
+    for step in identity["steps"]:
         assert {a["name"] for a in step["attachments"]} >= {"stdout", "result"}
     env = (tmp_path / "allure/environment.properties").read_text()
     assert "cluster=rbtest\n" in env and "version.new=3.2.10.0-59\n" in env
     assert json.loads((tmp_path / "allure/categories.json").read_text())[0]["name"] == "Blocked by earlier failure"
     journal = [json.loads(line) for line in (tmp_path / "journal.jsonl").read_text().splitlines()]
-    assert [e["event"] for e in journal] == ["start", "call:passed", "finish"]
+    assert [e["event"] for e in journal if e["step"] == "session"] == ["start", "finish"]
+    assert sum(e["event"] == "call:passed" for e in journal) == 8
     assert {e["inventory"] for e in journal} == {lab.digest}
-    assert 'tests="1"' in (tmp_path / "junit.xml").read_text()
+    assert 'tests="8"' in (tmp_path / "junit.xml").read_text()
 
 
 def test_preflight_fails_when_a_node_does_not_answer(lab, tmp_path):
@@ -62,8 +64,11 @@ def test_preflight_fails_when_a_node_does_not_answer(lab, tmp_path):
         proc = runbook(lab, tmp_path, "--phase", "preflight", "--no-lab-autostart")
         assert proc.returncode == 1, proc.stdout[-3000:]
         assert "[compute2] 127.28.2.2: unreachable:" in proc.stdout
-        results = allure_results(tmp_path)
-        assert [r["status"] for r in results] == ["failed"]
-        assert "[compute2] 127.28.2.2: unreachable" in results[0]["statusDetails"]["message"]
+        by_name = {r["name"]: r for r in allure_results(tmp_path)}
+        first = by_name.pop("Every node of the inventory is reachable over SSH and is the host the inventory says")
+        assert first["status"] == "failed"
+        assert "[compute2] 127.28.2.2: unreachable" in first["statusDetails"]["message"]
+        assert by_name and all(r["status"] == "failed" and "blocked by test_every_node_is_reachable_and_is_the_"
+                               "declared_host" in r["statusDetails"]["message"] for r in by_name.values())
     finally:
         run_in_node(lab.lab_state_dir, "compute2", ["/usr/sbin/sshd", "-f", "/etc/ssh/sshd_config"])
