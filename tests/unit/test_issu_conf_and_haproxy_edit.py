@@ -32,8 +32,8 @@ def test_issu_conf_keys_come_from_both_api_confs():
 
 
 def test_zookeeper_port_is_added_when_missing():
-    conf = issu_conf.read_api_conf("[DEFAULTS]\nzk_server_ip = 10.0.0.1,10.0.0.2\n")
-    assert conf.zookeeper_servers == "10.0.0.1:2181 10.0.0.2:2181"
+    conf = issu_conf.read_api_conf("[DEFAULTS]\nzk_server_ip = 192.0.2.1,192.0.2.2\n")
+    assert conf.zookeeper_servers == "192.0.2.1:2181 192.0.2.2:2181"
 
 
 CFG = """global

@@ -95,8 +95,8 @@ def test_who_needs_sudo(user, read_only, sudo, expected):
 
 
 def test_loopback_guard_refuses_outside_127_8():
-    with pytest.raises(TransportError, match=r"refusing to connect to 10\.1\.2\.3.*127\.0\.0\.0/8"):
-        guard_address(Target("c1", "10.1.2.3", 22, "root"), loopback_only=True)
+    with pytest.raises(TransportError, match=r"refusing to connect to 192\.0\.2\.3.*127\.0\.0\.0/8"):
+        guard_address(Target("c1", "192.0.2.3", 22, "root"), loopback_only=True)
 
 
 def test_loopback_guard_refuses_ipv6_loopback_too():
@@ -109,7 +109,7 @@ def test_loopback_guard_accepts_any_127_address():
 
 
 def test_outside_the_lab_other_addresses_are_allowed():
-    assert str(guard_address(Target("c1", "10.1.2.3", 22, "root"), loopback_only=False)) == "10.1.2.3"
+    assert str(guard_address(Target("c1", "192.0.2.3", 22, "root"), loopback_only=False)) == "192.0.2.3"
 
 
 @pytest.mark.parametrize("flag", [True, False])
@@ -136,20 +136,20 @@ def test_environment_forces_loopback_only(env, expected):
 def usable_files(tmp_path):
     """An existing known_hosts and a password, so only the guard can stop the connection."""
     known_hosts = tmp_path / "known_hosts"
-    known_hosts.write_text("10.1.2.3 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHpO+WeVWcCNQUkXV92sJQfh5CbdlhkakCisPkb93nL2\n")
+    known_hosts.write_text("192.0.2.3 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHpO+WeVWcCNQUkXV92sJQfh5CbdlhkakCisPkb93nL2\n")
     return dict(known_hosts=known_hosts, key_file=None, password="some-password")
 
 
 def test_executor_refuses_10_1_2_3_before_any_socket(no_network, clean_env, usable_files):
-    ex = executor("10.1.2.3", **usable_files)
-    with pytest.raises(TransportError, match=r"refusing to connect to 10\.1\.2\.3: loopback-only"):
+    ex = executor("192.0.2.3", **usable_files)
+    with pytest.raises(TransportError, match=r"refusing to connect to 192\.0\.2\.3: loopback-only"):
         ex.run("true", read_only=True)
     assert no_network == []
 
 
 def test_ci_environment_forces_the_guard_even_if_not_asked(no_network, monkeypatch, usable_files):
     monkeypatch.setenv("CI", "1")
-    ex = executor("10.1.2.3", loopback_only=False, **usable_files)
+    ex = executor("192.0.2.3", loopback_only=False, **usable_files)
     with pytest.raises(TransportError, match="loopback-only"):
         ex.run("true", read_only=True)
     assert no_network == []
@@ -163,15 +163,15 @@ def test_executor_does_not_resolve_host_names(no_network, clean_env, usable_file
 
 
 def test_jump_host_outside_loopback_is_refused_before_any_socket(no_network, clean_env, usable_files):
-    ex = executor("127.30.9.9", jump=Target("bastion", "10.1.2.3", 22, "root"), **usable_files)
-    with pytest.raises(TransportError, match="bastion: refusing to connect to 10.1.2.3"):
+    ex = executor("127.30.9.9", jump=Target("bastion", "192.0.2.3", 22, "root"), **usable_files)
+    with pytest.raises(TransportError, match="bastion: refusing to connect to 192.0.2.3"):
         ex.run("true", read_only=True)
     assert no_network == []
 
 
 def test_target_outside_loopback_is_refused_even_behind_a_loopback_jump(no_network, clean_env, usable_files):
-    ex = executor("10.1.2.3", jump=Target("bastion", "127.30.9.9", 22, "root"), **usable_files)
-    with pytest.raises(TransportError, match="ctl-old-1: refusing to connect to 10.1.2.3"):
+    ex = executor("192.0.2.3", jump=Target("bastion", "127.30.9.9", 22, "root"), **usable_files)
+    with pytest.raises(TransportError, match="ctl-old-1: refusing to connect to 192.0.2.3"):
         ex.run("true", read_only=True)
     assert no_network == []
 

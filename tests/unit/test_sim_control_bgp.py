@@ -27,7 +27,7 @@ def test_open_roundtrip_keeps_asn_hold_time_and_identifier():
 
 
 def test_four_byte_asn_travels_in_the_capability_with_as_trans_in_the_header():
-    raw = bgp.encode(bgp.Open(asn=4200000001, hold_time=90, bgp_id="10.0.0.1"))
+    raw = bgp.encode(bgp.Open(asn=4200000001, hold_time=90, bgp_id="192.0.2.1"))
     assert struct.unpack("!H", raw[20:22])[0] == bgp.AS_TRANS
     assert bgp.decode(raw).asn == 4200000001
 
