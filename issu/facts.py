@@ -11,7 +11,7 @@ import json
 import shlex
 
 from checks import contrail_status, haproxy, ini, introspect, versions
-from issu.inventory import ControllerCluster, Inventory, Node, Role
+from issu.inventory import ControllerCluster, Node, Role
 from issu.steps import Step
 
 # Introspect ports (contrail-interfaces.md)
@@ -105,10 +105,6 @@ def controls(cluster: ControllerCluster) -> tuple[Node, ...]:
 
 def config_nodes(cluster: ControllerCluster) -> tuple[Node, ...]:
     return cluster.with_role(Role.config)
-
-
-def side_of(inv: Inventory, node: Node) -> ControllerCluster:
-    return inv.old if node in inv.old.nodes else inv.new
 
 
 def _curl_config(user: str, password: str, data: str | None = None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import shlex
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import allure
@@ -50,7 +50,6 @@ class Step:
     fleet: Fleet
     journal: Journal | None
     changes: list[Change] = field(default_factory=list)
-    applied: bool = False
     settle_cap: float | None = None  # --settle-timeout: no convergence wait is longer
 
     @property
@@ -67,18 +66,6 @@ class Step:
     def probe(self, node: Node, command: str | Sequence[str], *, title: str | None = None) -> CommandResult:
         """A read-only command whose exit code is the answer (not checked)."""
         return self.fleet.executor(node).run(command, read_only=True, title=title)
-
-    def read_all(self, nodes: Iterable[Node], command: str | Sequence[str]) -> dict[str, CommandResult]:
-        out: dict[str, CommandResult] = {}
-        errors = []
-        for node, result in self.fleet.run_all(list(nodes), command, read_only=True):
-            if isinstance(result, BaseException):
-                errors.append(f"[{node.name}] {result}")
-            else:
-                out[node.name] = result.check()
-        if errors:
-            raise errors_as(errors)
-        return out
 
     # -- planning ---------------------------------------------------------------
     def plan(self, node: Node, command: str | Sequence[str], why: str, *, timeout: float | None = None,
@@ -132,7 +119,6 @@ class Step:
                                                  title=change.why, stdin=change.stdin).check()
             if self.journal:
                 self.journal.record(self.title, "applied", change=change.render())
-        self.applied = True
         return True
 
     def act_now(self, node: Node, command: str | Sequence[str], why: str, *, timeout: float | None = None,
@@ -204,11 +190,3 @@ def done_when(predicate: Callable[[Step, object], bool], reason: str):
             return fn(**kwargs)
         return step_fn
     return decorate
-
-
-def errors_as(errors: list[str]) -> PostConditionFailed:
-    return PostConditionFailed("\n".join(errors))
-
-
-def shell(*words: str) -> str:
-    return " ".join(shlex.quote(w) for w in words)

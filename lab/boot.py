@@ -310,8 +310,7 @@ def _boot(inv: LoadedInventory, paths: LabPaths, timeout: float, log, settle: bo
     for ctx in contexts:
         line, commands = provision_node(ctx, paths, ctx.node.ssh_port or inv.model.ssh.port)
         known.append(line)
-        ctx_commands = commands
-        spawn_node(ctx, paths, ctx_commands)
+        spawn_node(ctx, paths, commands)
     paths.known_hosts.write_text("\n".join(known) + "\n")
     _record(inv, paths)
     log(f"booting {len(contexts)} nodes")
