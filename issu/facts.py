@@ -169,10 +169,15 @@ def vip(inventory) -> str:
     return f"{os_node.ip}:{os_node.api_frontend_port}"
 
 
-def vip_http_code(step: Step, os_node: Node, vip_addr: str) -> str:
-    """HTTP status of the northbound VIP as seen from the openstack node ('000': no answer)."""
-    res = step.probe(os_node, f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 http://{vip_addr}/")
+def http_code(step: Step, node: Node, url: str) -> str:
+    """HTTP status of `url` as seen from `node` ('000': no answer)."""
+    res = step.probe(node, f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 {shlex.quote(url)}")
     return res.stdout.strip() or "000"
+
+
+def vip_http_code(step: Step, os_node: Node, vip_addr: str) -> str:
+    """HTTP status of the northbound VIP as seen from the openstack node."""
+    return http_code(step, os_node, f"http://{vip_addr}/")
 
 
 def finalized(step: Step, inventory) -> bool:

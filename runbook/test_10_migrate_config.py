@@ -12,7 +12,7 @@ import allure
 
 from checks import contrail_status, verdicts
 from checks.evidence import CheckResult, fmt_set
-from issu import facts, issu_conf, northbound
+from issu import facts, issu_conf, northbound, provision
 from issu.inventory import Role
 from issu.steps import done_when
 
@@ -37,18 +37,6 @@ ISSU_PROGRAM = (
 )
 
 
-def admin_args(inventory) -> list[str]:
-    ks = inventory.model.keystone
-    return ["--admin_user", ks.admin_user, "--admin_password", inventory.secret(ks.admin_password).resolve(),
-            "--admin_tenant_name", ks.admin_tenant_name]
-
-
-def provision_control(inventory, node, api_ip: str, oper: str) -> list[str]:
-    return ["python", "/opt/contrail/utils/provision_control.py", "--host_name", node.name, "--host_ip", node.ip,
-            "--api_server_ip", api_ip, "--api_server_port", str(facts.API_PORT), "--oper", oper,
-            *admin_args(inventory), "--router_asn", str(inventory.model.asn), "--ibgp_auto_mesh"]
-
-
 def bgp_old_new_results(step, m):
     """Every control node has every control node of the other side as an Established BGP peer."""
     results = []
@@ -68,7 +56,7 @@ def test_bgp_peer_old_and_new_controllers(inventory, step):
     registered = {r.address for r in facts.bgp_routers(step, inventory, runner, old_api)}
     for control in facts.controls(m.new):
         if control.ip not in registered:
-            step.plan(runner, provision_control(inventory, control, facts.first_config(m.old).ip, "add"),
+            step.plan(runner, provision.control_command(inventory, control, facts.first_config(m.old).ip, "add"),
                       f"add new control node {control.name} as a bgp-router in the old cluster")
     if not step.apply():
         return
@@ -107,9 +95,9 @@ def test_restrict_supervisor_config(inventory, step):
 
 
 def _api_answers(step, node) -> CheckResult:
-    code = step.probe(node, f"curl -s -o /dev/null -w '%{{http_code}}' --max-time 5 http://{node.ip}:{facts.API_PORT}/")
-    return CheckResult(ok=code.stdout.strip() in ("200", "401"), what="contrail-api", expected="answering on :8082",
-                       found=f"HTTP {code.stdout.strip() or '000'}", host=node.name)
+    code = facts.http_code(step, node, f"http://{node.ip}:{facts.API_PORT}/")
+    return CheckResult(ok=code in ("200", "401"), what="contrail-api", expected="answering on :8082",
+                       found=f"HTTP {code}", host=node.name)
 
 
 @allure.title("Freeze the north bound communication of Contrail")

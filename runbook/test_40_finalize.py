@@ -13,7 +13,7 @@ import allure
 
 from checks import config_api, contrail_status, haproxy, verdicts
 from checks.evidence import CheckResult, fmt_set
-from issu import facts, haproxy_edit, issu_conf, northbound
+from issu import facts, haproxy_edit, issu_conf, northbound, provision
 from issu.inventory import Role
 from issu.steps import done_when
 
@@ -30,10 +30,16 @@ PROVISION = {  # role -> (script, API collection of its objects)
 }
 
 
-def admin_args(inventory) -> list[str]:
-    ks = inventory.model.keystone
-    return ["--admin_user", ks.admin_user, "--admin_password", inventory.secret(ks.admin_password).resolve(),
-            "--admin_tenant_name", ks.admin_tenant_name]
+def old_services_stopped(step, m) -> list[CheckResult]:
+    """Each old controller's config/analytics/control/webui supervisord is stopped."""
+    results = []
+    for node in m.old.nodes:
+        for name, role in OLD_SERVICES:
+            if role in node.roles:
+                rc = step.probe(node, f"service supervisor-{name} status").rc  # LSB: 3 = not running
+                results.append(CheckResult(ok=rc == 3, what=f"old supervisor-{name}", expected="stopped",
+                                           found="stopped" if rc == 3 else f"status exit {rc}", host=node.name))
+    return results
 
 
 def _names(step, inventory, runner, collection: str) -> set[str]:
@@ -72,14 +78,7 @@ def test_stop_old_services(inventory, step):
                 step.plan(node, f"service supervisor-{name} stop", f"stop the old {name} services", timeout=120)
     if not step.apply():
         return
-    results = []
-    for node in m.old.nodes:
-        for name, role in OLD_SERVICES:
-            if role in node.roles:
-                rc = step.probe(node, f"service supervisor-{name} status").rc  # LSB: 3 = not running
-                results.append(CheckResult(ok=rc == 3, what=f"supervisor-{name}", expected="stopped",
-                                           found="stopped" if rc == 3 else f"status exit {rc}", host=node.name))
-    step.expect(*results)
+    step.expect(*old_services_stopped(step, m))
 
 
 @allure.title("Perform post-sync: remove the run-sync, contrail-issu-post-sync, contrail-issu-zk-sync")
@@ -164,22 +163,18 @@ def test_provision_old_out_new_in(inventory, step):
     external_before = {(r.name, r.address, r.router_type) for r in routers_before if not r.is_control_node}
     present = {role: _names(step, inventory, runner, coll) for role, (_, coll) in PROVISION.items()}
     controls_present = {r.name for r in routers_before if r.is_control_node}
-    common = ["--api_server_ip", new_api_ip, "--api_server_port", str(facts.API_PORT)]
     for node in m.old.nodes:
         for role, (script, _) in PROVISION.items():
             if role in node.roles and node.name in present[role]:
-                step.plan(runner, ["python", f"/opt/contrail/utils/{script}", *common, "--host_name", node.name,
-                                   "--host_ip", node.ip, "--oper", "del", *admin_args(inventory)],
+                step.plan(runner, provision.node_command(inventory, script, node, new_api_ip, "del"),
                           f"remove old {role.value} node {node.name}")
         if Role.control in node.roles and node.name in controls_present:
-            step.plan(runner, ["python", "/opt/contrail/utils/provision_control.py", *common,
-                               "--router_asn", str(m.asn), *admin_args(inventory), "--host_name", node.name,
-                               "--host_ip", node.ip, "--oper", "del"], f"remove old control node {node.name}")
+            step.plan(runner, provision.control_command(inventory, node, new_api_ip, "del"),
+                      f"remove old control node {node.name}")
     for node in m.new.nodes:
         for role, (script, _) in PROVISION.items():
             if role in node.roles and node.name not in present[role]:
-                step.plan(runner, ["python", f"/opt/contrail/utils/{script}", *common, "--host_name", node.name,
-                                   "--host_ip", node.ip, "--oper", "add", *admin_args(inventory)],
+                step.plan(runner, provision.node_command(inventory, script, node, new_api_ip, "add"),
                           f"add new {role.value} node {node.name}")
     if not step.apply():
         return
@@ -208,12 +203,7 @@ def test_upgraded(inventory, step):
     if step.check_only and not facts.finalized(step, inventory):
         return step.note("check-only: the upgraded state is proven once finalize has run")
     results = [verdicts.status_healthy(facts.status(step, n), n.name) for n in m.new.nodes + m.computes]
-    for node in m.old.nodes:
-        for name, role in OLD_SERVICES:
-            if role in node.roles:
-                rc = step.probe(node, f"service supervisor-{name} status").rc
-                results.append(CheckResult(ok=rc == 3, what=f"old supervisor-{name}", expected="stopped",
-                                           found="stopped" if rc == 3 else f"status exit {rc}", host=node.name))
+    results += old_services_stopped(step, m)
     results += [verdicts.bgp_established(facts.bgp_neighbors(step, c), c.name,
                                          {n.ip for n in facts.controls(m.new) if n != c}) for c in facts.controls(m.new)
                 if len(facts.controls(m.new)) > 1]
