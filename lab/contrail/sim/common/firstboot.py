@@ -34,3 +34,14 @@ def retire(name: str, conf_dir: str = SYSTEM_CONF_DIR, delay: float = 2.0,
     except OSError:
         pass
     return True
+
+
+def already_done(marker: str, program: str, keep_program: bool) -> bool:
+    """True when this one-shot already succeeded (its marker exists); then it also retires
+    itself from the system supervisord unless asked to stay."""
+    if not os.path.exists(marker):
+        return False
+    print(f"already provisioned ({marker})")
+    if not keep_program:
+        retire(program)
+    return True

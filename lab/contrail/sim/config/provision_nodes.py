@@ -34,10 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--keep_program", action="store_true",
                    help=f"leave {PROGRAM} in the system supervisord when done")
     a = p.parse_args(argv)
-    if os.path.exists(a.marker):
-        print(f"already provisioned ({a.marker})")
-        if not a.keep_program:
-            firstboot.retire(PROGRAM)
+    if firstboot.already_done(a.marker, PROGRAM, a.keep_program):
         return
     cp = daemon.read_conf([a.conf_file])
     g = lambda k, d="": daemon.get(cp, "DEFAULTS", k, d)  # noqa: E731

@@ -32,10 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep_program", action="store_true",
                         help=f"leave {PROGRAM} in the system supervisord when done")
     args = parser.parse_args(argv)
-    if os.path.exists(args.marker):
-        print(f"already provisioned ({args.marker})")
-        if not args.keep_program:
-            firstboot.retire(PROGRAM)
+    if firstboot.already_done(args.marker, PROGRAM, args.keep_program):
         return
     cp = daemon.read_conf([args.conf_file])
     hostname = daemon.get(cp, "DEFAULT", "hostname") or daemon.node_name()
