@@ -13,8 +13,9 @@ UTILS = "/opt/contrail/utils"
 
 def admin_args(inventory) -> list[str]:
     ks = inventory.model.keystone
-    return ["--admin_user", ks.admin_user, "--admin_password", inventory.secret(ks.admin_password).resolve(),
-            "--admin_tenant_name", ks.admin_tenant_name]
+    # --opt=value: a password that starts with '-' would otherwise be read as an option by argparse.
+    return [f"--admin_user={ks.admin_user}", f"--admin_password={inventory.secret(ks.admin_password).resolve()}",
+            f"--admin_tenant_name={ks.admin_tenant_name}"]
 
 
 def node_command(inventory, script: str, node: Node, api_ip: str, oper: str) -> list[str]:

@@ -14,6 +14,7 @@ import secrets as pysecrets
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ from lab.nodefiles import NODE_REPO_DIR, NodeContext, NodeFile
 from lab.paths import LabPaths, NodePaths
 
 GENERATED_SECRETS = ("admin_password", "rabbit_password")
+SECRET_ALPHABET = string.ascii_letters + string.digits
 SUPERVISOR_ROLES = (Role.database, Role.config, Role.control, Role.analytics, Role.webui)
 
 
@@ -184,7 +186,9 @@ def make_secrets(paths: LabPaths) -> dict[str, str]:
     out: dict[str, str] = {}
     for name in GENERATED_SECRETS:
         f = paths.secrets / name
-        f.write_text(pysecrets.token_urlsafe(18) + "\n")
+        # Letters and digits only: a value starting with '-' breaks `--admin_password VALUE`
+        # in the provision tools' argparse (as it would on a real cluster).
+        f.write_text("".join(pysecrets.choice(SECRET_ALPHABET) for _ in range(24)) + "\n")
         os.chmod(f, 0o600)
         out[name] = f.read_text().strip()
     for p in (paths.ssh_key, paths.ssh_key.with_suffix(".pub")):
