@@ -49,6 +49,8 @@ class Fleet:
             if known_hosts is None or not known_hosts.exists():
                 raise InventoryError(f"ssh.known_hosts: {known_hosts} does not exist; host keys must be pinned")
             key_file, password = self._credentials()
+            sudo_ref = model.ssh.sudo_password
+            sudo_password = self.inventory.secret(sudo_ref).resolve() if sudo_ref is not None else None
             self._executors[node.name] = SshExecutor(
                 Target(node.name, node.ip, node.ssh_port or model.ssh.port, model.ssh.user),
                 key_file=key_file,
@@ -59,7 +61,7 @@ class Fleet:
                 check_only=self.check_only,
                 redactor=self.redactor,
                 loopback_only=self.loopback_only,
-                sudo_password=password,
+                sudo_password=sudo_password,
             )
         return self._executors[node.name]
 

@@ -19,6 +19,7 @@ import re
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Literal, Union
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -157,6 +158,8 @@ class SshSettings(_Frozen):
     port: int = Field(default=22, ge=1, le=65535)
     key: SecretRef | None = None
     password: SecretRef | None = None
+    # Given only when sudo asks this user for a password; never the SSH credential reused.
+    sudo_password: SecretRef | None = None
     known_hosts: str | None = None
     connect_timeout: float = Field(default=10.0, gt=0, le=300)
     command_timeout: float = Field(default=600.0, gt=0, le=86400)
@@ -233,9 +236,29 @@ class RabbitMQ(_Frozen):
 
 
 class Keystone(_Frozen):
+    """The keystone that contrail-api validates tokens against (the openstack node's).
+
+    `auth_url` defaults to the admin endpoint on the openstack node,
+    http://<openstack.ip>:35357/v2.0 (v3: .../v3); the version is read from its path.
+    """
+
     admin_user: str = "admin"
     admin_password: SecretRef
     admin_tenant_name: str = "admin"
+    auth_url: Annotated[str, StringConstraints(pattern=r"^https?://[^/\s]+(/\S*)?$")] | None = None
+    version: Literal["v2.0", "v3"] | None = None
+    user_domain_name: str = "Default"
+    project_domain_name: str = "Default"
+    ca_file: str | None = None
+    insecure: bool = False
+
+
+class RunSyncSsh(_Frozen):
+    """contrail-issu.conf `new_api_info`: the SSH login contrail-issu-run-sync uses (paramiko,
+    password) on EVERY new config node to run `service supervisor-config stop|start`."""
+
+    ssh_user: str = "root"
+    ssh_password: SecretRef
 
 
 class LabSettings(_Frozen):
@@ -244,6 +267,9 @@ class LabSettings(_Frozen):
     state_dir: str | None = None
     network: str = "127.18.0.0/16"
     autostart: bool = True
+    # How `service X status|start|stop` behaves on the lab's nodes: Ubuntu 14.04 (upstart,
+    # what 3.2 shipped on), Ubuntu 16.04 / CentOS 7 (systemd) or plain sysv init scripts.
+    init: Literal["upstart", "systemd", "sysv"] = "upstart"
 
     @field_validator("network")
     @classmethod
@@ -262,6 +288,7 @@ class Inventory(_Frozen):
     asn: int = Field(default=64512, ge=1, le=4294967295)
     ssh: SshSettings
     keystone: Keystone
+    run_sync: RunSyncSsh
     rabbitmq: RabbitMQ
     openstack: OpenstackNode
     old: ControllerCluster
@@ -306,6 +333,16 @@ class Inventory(_Frozen):
                     )
                 if ip not in net:
                     raise ValueError(f"{where}.ip: {node.ip} is outside lab.network {net}")
+            if self.keystone.auth_url:
+                host = urlsplit(self.keystone.auth_url).hostname or ""
+                try:
+                    loopback = ipaddress.ip_address(host) in LOOPBACK
+                except ValueError:
+                    loopback = host == "localhost"
+                if not loopback:
+                    raise ValueError(
+                        f"keystone.auth_url: {host} is outside 127.0.0.0/8; a lab inventory may only use loopback"
+                    )
         else:
             for where, ref in self.secret_refs():
                 if isinstance(ref, LabSecret):
@@ -348,7 +385,22 @@ class Inventory(_Frozen):
             refs.append(("ssh.key", self.ssh.key))
         if self.ssh.password is not None:
             refs.append(("ssh.password", self.ssh.password))
+        if self.ssh.sudo_password is not None:
+            refs.append(("ssh.sudo_password", self.ssh.sudo_password))
+        refs.append(("run_sync.ssh_password", self.run_sync.ssh_password))
         return refs
+
+    # -- keystone ---------------------------------------------------------
+    def keystone_url(self) -> str:
+        """The keystone auth URL, without a trailing slash."""
+        if self.keystone.auth_url:
+            return self.keystone.auth_url.rstrip("/")
+        return f"http://{self.openstack.ip}:35357/{self.keystone.version or 'v2.0'}"
+
+    def keystone_version(self) -> Literal["v2.0", "v3"]:
+        if self.keystone.version:
+            return self.keystone.version
+        return "v3" if self.keystone_url().endswith("/v3") else "v2.0"
 
     def compute_groups(self) -> dict[str, tuple[ComputeNode, ...]]:
         groups: dict[str, list[ComputeNode]] = {}

@@ -151,9 +151,11 @@ ListenAddress {ctx.node.ip}:{port}
 HostKey /etc/ssh/ssh_host_ed25519_key
 PidFile /run/sshd.pid
 UsePAM no
-PermitRootLogin prohibit-password
+# Root may log in with its password: contrail-issu-run-sync logs in to every new config
+# node as new_api_info says (paramiko, user + password), as on a real 3.2 controller.
+PermitRootLogin yes
 PubkeyAuthentication yes
-PasswordAuthentication no
+PasswordAuthentication yes
 KbdInteractiveAuthentication no
 AuthorizedKeysFile .ssh/authorized_keys
 StrictModes yes
@@ -179,6 +181,25 @@ def _skeleton(name: str) -> str:
         return ""
 
 
+def _login_users(inventory: Inventory) -> list[str]:
+    """Non-root users with a home, keys and sudo: `contrail` always (tests and the manual
+    procedure use it), and the inventory's SSH user when it is another non-root user."""
+    users = [LAB_USER]
+    if inventory.ssh.user not in ("root", LAB_USER):
+        users.append(inventory.ssh.user)
+    return users
+
+
+def asks_sudo_password(inventory: Inventory, user: str) -> bool:
+    """The inventory's SSH user's sudo asks for its password when the inventory gives one."""
+    return user == inventory.ssh.user and inventory.ssh.sudo_password is not None
+
+
+def _sudoers(inventory: Inventory, user: str) -> str:
+    tag = "" if asks_sudo_password(inventory, user) else "NOPASSWD: "
+    return f"{user} ALL=(ALL:ALL) {tag}ALL\n"
+
+
 def provide(ctx: NodeContext) -> Iterable[NodeFile]:
     name = ctx.node.name
     pubkey = ctx.secrets.get("ssh_key.pub", "")
@@ -187,8 +208,13 @@ def provide(ctx: NodeContext) -> Iterable[NodeFile]:
         NodeFile("/etc/hosts", _hosts(ctx.inventory, name)),
         NodeFile("/etc/ssh/sshd_config", _sshd_config(ctx)),
         NodeFile("/root/.ssh/authorized_keys", pubkey, 0o600),
-        NodeFile(f"/home/{LAB_USER}/.ssh/authorized_keys", pubkey, 0o600),
-        NodeFile(f"/etc/sudoers.d/{LAB_USER}", f"{LAB_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n", 0o440),
+    ]
+    for user in _login_users(ctx.inventory):
+        files += [
+            NodeFile(f"/home/{user}/.ssh/authorized_keys", pubkey, 0o600),
+            NodeFile(f"/etc/sudoers.d/{user}", _sudoers(ctx.inventory, user), 0o440),
+        ]
+    files += [
         # openstack-config is the openstack-utils wrapper around crudini.
         NodeFile("/usr/bin/openstack-config", '#!/bin/sh\nexec /usr/bin/crudini "$@"\n', 0o755),
         # `python` as the 3.2-era tools are invoked (python provision_control.py ...).
@@ -196,6 +222,7 @@ def provide(ctx: NodeContext) -> Iterable[NodeFile]:
         # host's (which may set up pyenv and the like).
         NodeFile("/root/.bashrc", _skeleton(".bashrc")),
         NodeFile("/root/.profile", _skeleton(".profile")),
+        NodeFile("/etc/issu-lab/passwords", _passwords(ctx), 0o600),
         NodeFile("/etc/profile.d/issu-lab.sh", "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"),
     ]
     if runs_system_supervisor(ctx):
@@ -214,13 +241,26 @@ def ports(ctx: NodeContext) -> Iterable[int]:
 
 
 def boot_commands(ctx: NodeContext) -> Iterable[str]:
-    return (
-        f"id -u {LAB_USER} >/dev/null 2>&1 || useradd -m -s /bin/bash {LAB_USER}",
-        # '*' (no password, not locked): key auth works with UsePAM no.
-        f"usermod -p '*' {LAB_USER} && chown -R {LAB_USER}:{LAB_USER} /home/{LAB_USER}",
+    cmds = []
+    for user in _login_users(ctx.inventory):
+        cmds.append(f"id -u {user} >/dev/null 2>&1 || useradd -m -s /bin/bash {user}")
+        # '*' (no password, not locked): key auth works with UsePAM no. A user whose sudo
+        # asks for a password gets the lab's sudo_password (see _passwords).
+        cmds.append(f"usermod -p '*' {user} && chown -R {user}:{user} /home/{user}")
+    cmds += [
         "ln -sf /usr/bin/python3 /usr/local/bin/python",
         "mkdir -p /var/log/contrail /var/log/supervisor /etc/contrail",
-    )
+        # Passwords go through a root-only file, never a command line (other users' ps).
+        "chpasswd < /etc/issu-lab/passwords && rm -f /etc/issu-lab/passwords",
+    ]
+    return cmds
+
+
+def _passwords(ctx: NodeContext) -> str:
+    lines = [f"root:{ctx.secrets.get('root_password', '')}"]
+    if asks_sudo_password(ctx.inventory, ctx.inventory.ssh.user):
+        lines.append(f"{ctx.inventory.ssh.user}:{ctx.secrets.get('sudo_password', '')}")
+    return "\n".join(lines) + "\n"
 
 
 def prepare(lab_dir: Path, inventory: Inventory) -> None:

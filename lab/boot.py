@@ -28,7 +28,9 @@ from lab import nodeinit
 from lab.nodefiles import NODE_REPO_DIR, NodeContext, NodeFile
 from lab.paths import LabPaths, NodePaths
 
-GENERATED_SECRETS = ("admin_password", "rabbit_password")
+# root_password: root's login on every node (run-sync's new_api_info SSH login);
+# sudo_password: the SSH user's own password, asked by sudo where the inventory says so.
+GENERATED_SECRETS = ("admin_password", "rabbit_password", "root_password", "sudo_password")
 SECRET_ALPHABET = string.ascii_letters + string.digits
 SUPERVISOR_ROLES = (Role.database, Role.config, Role.control, Role.analytics, Role.webui)
 

@@ -48,6 +48,6 @@ class NodeContext:
     supervisors: tuple[str, ...]
     # the controller cluster the node belongs to; computes start on the OLD cluster.
     cluster: ControllerCluster | None
-    # secrets the lab generated, by name: admin_password, rabbit_password
+    # secrets the lab generated, by name: admin_password, rabbit_password, root_password, sudo_password
     secrets: Mapping[str, str] = field(repr=False, default_factory=dict)
     lab_dir: Path = Path("/nonexistent")

@@ -106,6 +106,8 @@ def test_secret_references_resolve_late_and_hide_their_value(tmp_path, monkeypat
     data["ssh"]["key"] = {"file": "id_test"}
     data["keystone"]["admin_password"] = {"env": "ISSU_TEST_ADMIN_PW"}
     data["rabbitmq"]["password"] = {"file": "rabbit"}
+    data["run_sync"]["ssh_password"] = {"env": "ISSU_TEST_NEW_ROOT_PW"}
+    monkeypatch.setenv("ISSU_TEST_NEW_ROOT_PW", "n3w-r00t-pw")
     (tmp_path / "rabbit").write_text("rabbit-pw\n")
     f = tmp_path / "site.yaml"
     f.write_text(yaml.safe_dump(data))
@@ -118,4 +120,4 @@ def test_secret_references_resolve_late_and_hide_their_value(tmp_path, monkeypat
     assert secret.resolve() == "adm1n-pw"
     assert "adm1n-pw" not in repr(secret) and "adm1n-pw" not in str(secret)
     assert inv.secret(inv.model.rabbitmq.password).resolve() == "rabbit-pw"
-    assert sorted(inv.secret_values()) == ["adm1n-pw", "rabbit-pw"]  # the key file is absent: skipped
+    assert sorted(inv.secret_values()) == ["adm1n-pw", "n3w-r00t-pw", "rabbit-pw"]  # the key file is absent: skipped
