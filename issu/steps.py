@@ -59,13 +59,14 @@ class Step:
     # -- reading ----------------------------------------------------------------
     def read(self, node: Node, command: str | Sequence[str], *, title: str | None = None,
              timeout: float | None = None, stdin: str | None = None) -> CommandResult:
-        """A read-only command that must succeed."""
-        return self.fleet.executor(node).run(command, read_only=True, title=title, timeout=timeout,
+        """A read-only command that must succeed, as root (sudo for a non-root login:
+        contrail-status, the supervisor sockets and the 0600 Contrail files need root)."""
+        return self.fleet.executor(node).run(command, read_only=True, sudo=True, title=title, timeout=timeout,
                                              stdin=stdin).check()
 
     def probe(self, node: Node, command: str | Sequence[str], *, title: str | None = None) -> CommandResult:
-        """A read-only command whose exit code is the answer (not checked)."""
-        return self.fleet.executor(node).run(command, read_only=True, title=title)
+        """A read-only command whose exit code is the answer (not checked), as root like `read`."""
+        return self.fleet.executor(node).run(command, read_only=True, sudo=True, title=title)
 
     # -- planning ---------------------------------------------------------------
     def plan(self, node: Node, command: str | Sequence[str], why: str, *, timeout: float | None = None,

@@ -118,7 +118,8 @@ def test_rabbitmq_not_on_controllers(inventory, step):
             results.append(CheckResult(ok=bool(servers) and not on_controllers, what="contrail-api rabbit_server",
                                        expected="RabbitMQ hosts that are not controllers",
                                        found=", ".join(on_controllers) or ", ".join(servers) or "none", host=node.name))
-        beam = step.probe(node, ["pgrep", "-f", "beam.*rabbit"])  # exit 1: no such process
+        # "[b]eam": the pattern must not match the sudo/sh running pgrep itself.
+        beam = step.probe(node, ["pgrep", "-f", "[b]eam.*rabbit"])  # exit 1: no such process
         results.append(CheckResult(ok=beam.rc == 1, what="rabbitmq-server process", expected="not running",
                                    found="running" if beam.rc == 0 else "not running", host=node.name))
     step.expect(*results)
