@@ -1,25 +1,34 @@
 """Parse the text `contrail-status` prints (Contrail 3.x, supervisor based).
 
-Shape, as the real script prints it (its exit code is always 0, so health comes only
-from this text):
+Source: Juniper/contrail-controller R3.2 src/config/utils/contrail-status.py (unchanged
+in R3.2.3.x ... R3.2.17.x). Its exit code is always 0 (only `parser.error` exits 2), so
+health comes only from this text:
 
     vRouter is NOT PRESENT                      <- optional, before the vRouter section
 
     == Contrail vRouter ==                      <- section header (also `==...==` without
-    supervisor-vrouter:           active           the inner space, e.g. `Config Database==`)
+    supervisor-vrouter:           active           the inner space: `Config Database==`)
     contrail-vrouter-agent        active
     contrail-vrouter-nodemgr      initializing (Collector connection down)
+
+    == Contrail Database ==                     <- database node: the init.d Cassandra line,
+    contrail-database:            active           then `== Contrail Supervisor Database ==`
 
     ========Run time service failures=============
     /var/crashes/core.contrail-vrouter-agent.1234   <- one core file a line
 
-A supervisor (or init.d) line is `'%-30s%s%s' % (name + ':', state, boot)` where boot is
-`' (disabled on boot)'` or empty. A process line is `'{0:<30}{1:<20}'` (plus a detail
-column with `contrail-status -d`), state maybe followed by ` (description)`. States are
-the mapped supervisor states (active, initializing, inactive, failed), the NodeStatus
-derived ones (backup, timeout) or raw supervisor states left untouched (BACKOFF, EXITED,
-STOPPING, UNKNOWN...). Anything unrecognised (including any line before the first
-section header) is kept in `StatusReport.unparsed`.
+A supervisor (or init.d) line is `'%-30s%s%s' % (name + ':', state, boot)`: state
+`active`/`inactive`, boot `' (disabled on boot)'` or empty. A process line is
+`'{0:<30}{1:<20}'` (plus supervisorctl's detail column with `contrail-status -d`), the
+state maybe followed by ` (description)` (the NodeStatus description). States: the
+mapped supervisor states (RUNNING active, STARTING initializing, STOPPED inactive,
+FATAL/EXITED/STOPPING/UNKNOWN failed), any other supervisor state raw (BACKOFF), and
+from NodeStatus: initializing (Non-Functional, or no NodeStatus), backup (introspect
+refused, schema/svc-monitor/device-manager only), timeout. When a supervisord is down
+the script prints supervisorctl's first two words (`unix:///var/run/supervisord_config.sock
+no` for a missing socket, glued together: the URL is wider than 30) or nothing at all
+(refused connection); such lines, and anything else unrecognised (including any line
+before the first section header), are kept in `StatusReport.unparsed`.
 """
 from __future__ import annotations
 

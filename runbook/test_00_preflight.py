@@ -32,6 +32,18 @@ def test_every_node_is_reachable_and_is_the_declared_host(inventory, fleet):
     assert not problems, "\n".join(problems)
 
 
+@allure.title("Every node runs commands as root for the SSH user (sudo, with its password when it asks)")
+def test_root_through_sudo_on_every_node(inventory, fleet):
+    problems = []
+    for node, result in fleet.run_all(inventory.model.all_nodes(), "id -u", read_only=True, sudo=True):
+        if not isinstance(result, CommandResult):
+            problems.append(f"[{node.name}] {result}")
+        elif result.rc != 0 or result.stdout.strip() != "0":
+            problems.append(f"[{node.name}] `id -u` through sudo: exit {result.rc}, "
+                            f"printed {result.stdout.strip()!r} {result.stderr.strip()!r}")
+    assert not problems, "\n".join(problems)
+
+
 @allure.title("Controllers run the roles the inventory declares, computes run the vRouter")
 def test_roles_as_declared(inventory, step):
     m = inventory.model
@@ -40,8 +52,19 @@ def test_roles_as_declared(inventory, step):
         report = facts.status(step, node)
         have = {s.title.removeprefix("Contrail ").strip() for s in report.sections}
         for role in node.roles:
+            if role.value == "database":
+                # contrail-status R3.2: `== Contrail Database ==` (contrail-openstack-database installed)
+                # or `== Contrail Config Database==` (only contrail-database-common), each with the
+                # init.d `contrail-database:` line; supervisor-database only in the first case.
+                db = report.section("Database") or report.section("Config Database")
+                line = next((s for s in db.services if s.name == "contrail-database"), None) if db else None
+                results.append(CheckResult(
+                    ok=line is not None, what="database role",
+                    expected="'== Contrail Database ==' or '== Contrail Config Database==' with contrail-database:",
+                    found=(line.render() if line else f"sections {fmt_set(have)}"), host=node.name))
+                continue
             section = {"config": "Config", "control": "Control", "analytics": "Analytics",
-                       "database": "Config Database", "webui": "Web UI"}[role.value]
+                       "webui": "Web UI"}[role.value]
             sup = report.service(f"supervisor-{role.value}")
             results.append(CheckResult(
                 ok=section in have and sup is not None,

@@ -134,17 +134,72 @@ def test_detail_column_failed_and_raw_states() -> None:
     assert schema.state == "active"
     assert schema.description == "Number of connections:4, Expected:5 Missing: IFMap:IFMapServer"
     assert schema.detail == "pid 2738, uptime 0:00:12"
-    assert report.service("contrail-svc-monitor").state == "EXITED"
+    assert report.service("contrail-svc-monitor").state == "failed"  # EXITED is mapped to failed
     assert report.service("ifmap").detail == "Not started"
     assert [s.name for s in report.unhealthy()] == ["contrail-device-manager", "contrail-svc-monitor", "ifmap"]
 
 
 def test_supervisor_socket_error_is_kept_unparsed() -> None:
     report = parse(sample("contrail-status.supervisor-down.txt"))
-    assert report.unparsed == ("unix:///tmp/supervisord_config.sockno",)
+    assert report.unparsed == ("unix:///var/run/supervisord_config.sockno",)
     assert names_states(report.section("Config").services) == [("supervisor-config", "inactive")]
     assert report.section("Config Database").title == "Contrail Config Database"
+    db = report.section("Config Database").services
+    assert names_states(db) == [("contrail-database", "active")] and not db[0].is_supervisor
     assert [s.name for s in report.unhealthy()] == ["supervisor-config"]
+
+
+# Shapes built from contrail-controller R3.2 src/config/utils/contrail-status.py: check_svc
+# prints '%-30s%s%s' % (name + ':', state, boot); check_svc_status prints supervisorctl's lines
+# through '{0:<30}{1:<20}' after its state replacements; supervisor_status('database') prints
+# the init.d contrail-database line, a blank line, then `== Contrail Supervisor Database ==`.
+DATABASE_NODE = (
+    "== Contrail Database ==\n"
+    + "%-30s%s%s\n" % ("contrail-database:", "active", "")
+    + "\n"
+    + "== Contrail Supervisor Database ==\n"
+    + "%-30s%s%s\n" % ("supervisor-database:", "active", "")
+    + "{0:<30}{1:<20}\n".format("contrail-database-nodemgr", "active")
+    + "{0:<30}{1:<20}\n".format("kafka", "BACKOFF")
+    + "\n"
+)
+
+
+def test_database_node_sections() -> None:
+    report = parse(DATABASE_NODE)
+    assert [s.title for s in report.sections] == ["Contrail Database", "Contrail Supervisor Database"]
+    assert names_states(report.section("Database").services) == [("contrail-database", "active")]
+    sup = report.section("Supervisor Database")
+    assert sup.supervisor.name == "supervisor-database"
+    assert [s.name for s in report.unhealthy()] == ["kafka"]  # BACKOFF is not mapped by the script
+
+
+def test_refused_supervisord_prints_only_the_supervisor_line() -> None:
+    # supervisorctl said '... refused connection': check_svc_status prints nothing, not even a blank.
+    text = ("== Contrail Control ==\n" + "%-30s%s%s\n" % ("supervisor-control:", "inactive", "")
+            + "== Contrail Analytics ==\n" + "%-30s%s%s\n" % ("supervisor-analytics:", "active", "")
+            + "{0:<30}{1:<20}\n".format("contrail-collector", "active") + "\n")
+    report = parse(text)
+    assert names_states(report.section("Control").services) == [("supervisor-control", "inactive")]
+    assert report.service("contrail-collector").section == "Contrail Analytics"
+    assert [s.name for s in report.unhealthy()] == ["supervisor-control"]
+
+
+@pytest.mark.parametrize("supervisorctl_state, shown", [
+    ("RUNNING", "active"), ("STARTING", "initializing"), ("STOPPED", "inactive"), ("FATAL", "failed"),
+    ("STOPPING", "failed"), ("EXITED", "failed"), ("UNKNOWN", "failed"), ("BACKOFF", "BACKOFF"),
+])
+def test_states_as_the_script_maps_supervisorctl(supervisorctl_state, shown) -> None:
+    # supervisorctl 3.0b2 prints '%(name)-32s %(state)-10s %(desc)s'; the script replaces
+    # '   RUNNING' by 'active' etc., then splits the line and prints '{0:<30}{1:<20}'.
+    line = "%-32s %-10s %s" % ("contrail-control", supervisorctl_state, "pid 1, uptime 0:01:00")
+    for raw, mapped in (("   STARTING", "initializing"), ("   RUNNING", "active"), ("   STOPPED", "inactive"),
+                        ("   FATAL", "failed"), ("   STOPPING", "failed"), ("   EXITED", "failed"),
+                        ("   UNKNOWN", "failed")):
+        line = line.replace(raw, mapped)
+    words = line.split()
+    text = "== Contrail Control ==\n" + "{0:<30}{1:<20}\n".format(words[0], words[1])
+    assert parse(text).service("contrail-control").state == shown
 
 
 def test_tolerates_unknown_sections_blank_lines_and_trailing_spaces() -> None:

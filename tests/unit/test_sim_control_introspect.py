@@ -21,15 +21,43 @@ def _xmpp(n: int) -> list[ci.Neighbor]:
 BGP = [ci.Neighbor("ctl-new-1", "127.18.1.21", 64512, "BGP", "internal", "Established", "control-node")]
 
 
-def test_neighbor_list_matches_the_sample_byte_for_byte():
+REAL_SHAPES = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+
+def test_neighbor_page_matches_the_real_shape_byte_for_byte():
+    # bgp_peer.sandesh R3.2 field order/identifiers/link annotations, next_batch with
+    # type/identifier/link/link_title (TXMLProtocol::writeFieldBegin), more=false (Response()).
+    row = ci.Neighbor("compute1", "127.18.2.1", 64512, "XMPP", "internal", "Established", "",
+                      local_address="127.18.1.21:179")
+    real = (REAL_SHAPES / "control.Snh_BgpNeighborReq.real-page1.xml").read_text().rstrip("\n")
+    assert ci.render(ci.Page((row,), "compute1||")) == real
+
+
+def test_last_page_has_no_next_batch_element_and_more_false():
     xmpp = [ci.Neighbor("compute1", "127.18.2.1", 64512, "XMPP", "internal", "Established", ""),
             ci.Neighbor("compute2", "127.18.2.2", 64512, "XMPP", "internal", "OpenConfirm", "")]
-    assert ci.render(ci.page(BGP, xmpp)) == _sample("control.Snh_BgpNeighborReq.xml")
+    doc = ci.render(ci.page(BGP, xmpp))
+    root = ET.fromstring(doc.split("?>", 1)[1])
+    assert root.find("next_batch") is None and root.find("more").text == "false"
+    assert [e.text for e in root.iter("peer")] == ["ctl-new-1", "compute1", "compute2"]
+    assert root.find("neighbors/list/BgpNeighborResp/router_type").get("identifier") == "52"
 
 
 def test_agent_xmpp_status_matches_the_sample_byte_for_byte():
+    # The shared sample without sandesh's trailing `more` (controller_sandesh.cc: set_more(false)).
     row = ai.XmppRow("127.18.0.21", 5269, "Established", "OpenConfirm", True, True, 0)
-    assert ai.render([row]) == _sample("agent.Snh_AgentXmppConnectionStatusReq.xml")
+    more = '<more type="bool" identifier="0">false</more>'
+    expected = _sample("agent.Snh_AgentXmppConnectionStatusReq.xml").replace(
+        "</peer></AgentXmppConnectionStatus>", f"</peer>{more}</AgentXmppConnectionStatus>")
+    assert ai.render([row]) == expected
+
+
+def test_agent_state_is_established_or_down_only():
+    # controller_sandesh.cc: set_state("Established") when READY, else "Down".
+    row = ai.XmppRow("127.18.0.22", 5269, "OpenSent", "Active", False, False, 3)
+    root = ET.fromstring(ai.render([row]).split("?>", 1)[1])
+    assert root.findtext("peer/list/AgentXmppData/state") == "Down"
+    assert root.findtext("peer/list/AgentXmppData/last_state") == "Active"
 
 
 def test_more_than_64_peers_are_paged_and_the_key_walks_every_peer():
@@ -55,7 +83,8 @@ def test_paged_document_carries_more_and_the_iterate_link():
     assert root.tag == "BgpNeighborListResp" and root.get("type") == "sandesh"
     nb = root.find("next_batch")
     assert nb.get("link") == "BgpNeighborReqIterate" and nb.text == "compute063||"
-    assert root.find("more").text == "true"
+    assert nb.get("type") == "string" and nb.get("identifier") == "2" and nb.get("link_title") == "next_batch"
+    assert root.find("more").text == "false"  # BgpShowHandler sends with Response(): more stays false
     assert root.find("neighbors/list").get("size") == "64"
 
 

@@ -18,15 +18,23 @@ def test_compute_sample_byte_for_byte():
     assert status.render([sec]) == (SAMPLES / "contrail-status.compute.txt").read_text()
 
 
-def test_config_node_sample_byte_for_byte():
+def test_config_node_byte_for_byte():
+    # contrail-status.py R3.2 supervisor_status('config'): the Config section, then, on a node with
+    # contrail-database-common but not contrail-openstack-database, `== Contrail Config Database==`
+    # holding only check_svc('contrail-database', initd_svc=True) and a blank line. (The shared
+    # sample's supervisor-database lines under that title cannot come from the real script.)
     config = status.Section("== Contrail Config ==", "supervisor-config", "active", "", (
         ("contrail-api:0", "active"), ("contrail-config-nodemgr", "active"),
         ("contrail-device-manager", "backup"), ("contrail-discovery:0", "active"),
         ("contrail-schema", "active"), ("contrail-svc-monitor", "initializing (Collector connection down)"),
         ("ifmap", "active")))
-    db = status.Section(status.CONFIG_DATABASE_TITLE, "supervisor-database", "active", "", (
-        ("contrail-database", "active"), ("contrail-database-nodemgr", "active")))
-    assert status.render([config, db]) == (SAMPLES / "contrail-status.config-node.txt").read_text()
+    db = status.Section(status.CONFIG_DATABASE_TITLE, "contrail-database", "active", "", (), tail=status.INITD)
+    sample = (SAMPLES / "contrail-status.config-node.txt").read_text()
+    config_part = sample[:sample.index("== Contrail Config Database==")]
+    assert status.render([config, db]) == config_part + (
+        "== Contrail Config Database==\n"
+        "contrail-database:            active\n"
+        "\n")
 
 
 def test_lines_keep_the_real_padding():
@@ -39,7 +47,10 @@ def test_lines_keep_the_real_padding():
     ("contrail-control", "active", ("Functional", ""), "active"),
     ("contrail-control", "active", ("Non-Functional", "IFMap:IFMapServer connection down"),
      "initializing (IFMap:IFMapServer connection down)"),
-    ("contrail-schema", "active", ("Functional", "backup"), "backup"),
+    ("contrail-schema", "active", ("Functional", "backup"), "active (backup)"),  # no backup-by-description
+    ("contrail-api:1", "active", status.CONNECTION_ERROR, "initializing"),  # NodeStatus after cutting ':1'
+    ("contrail-tor-agent-2", "active", ("Non-Functional", "ToR:tor1 connection down"),
+     "initializing (ToR:tor1 connection down)"),
     ("contrail-schema", "active", status.CONNECTION_ERROR, "backup"),
     ("contrail-control", "active", status.CONNECTION_ERROR, "initializing"),
     ("contrail-api:0", "active", status.CONNECTION_TIMEOUT, "timeout"),
@@ -73,6 +84,10 @@ def test_http_server_port_from_conf_or_default(tmp_path):
 
 
 SUPERVISORD = shutil.which("supervisord") or "/usr/bin/supervisord"
+
+
+def UPSTART_RUNNING(name):  # noqa: N802 - `service <job> status` of a running upstart job
+    return 0, f"{name} start/running, process 1234\n"
 
 
 @pytest.fixture
@@ -125,7 +140,7 @@ def test_collect_from_a_live_supervisord(vrouter_node):
         return ("Non-Functional", "XMPP:control-node:127.18.0.21 connection down")
 
     (vrouter_node / "var/crashes/core.contrail-vrouter-agent.1234").write_text("")
-    out = status.collect(root=str(vrouter_node), uve=uve)
+    out = status.collect(root=str(vrouter_node), uve=uve, service=UPSTART_RUNNING)
     assert out == (
         "vRouter is NOT PRESENT\n"
         "\n"
@@ -145,16 +160,75 @@ def test_collect_with_module_loaded_and_enabled_at_boot(vrouter_node):
     (vrouter_node / "var/lib/contrail-sim/vrouter.ko.loaded").write_text("vrouter\n")
     (vrouter_node / "etc/rc2.d").mkdir()
     (vrouter_node / "etc/rc2.d/S20supervisor-vrouter").symlink_to("../init.d/supervisor-vrouter")
-    out = status.collect(root=str(vrouter_node), uve=lambda h, p, t: ("Functional", ""))
+    out = status.collect(root=str(vrouter_node), uve=lambda h, p, t: ("Functional", ""), service=UPSTART_RUNNING)
     assert out.startswith("== Contrail vRouter ==\nsupervisor-vrouter:           active\n"
                           "contrail-vrouter-agent        active              \n")
 
 
-def test_stopped_supervisor_shows_inactive(tmp_path):
+def test_stopped_supervisor_without_socket_prints_supervisorctls_two_words(tmp_path):
+    # supervisorctl says 'unix:///var/run/supervisord_control.sock no such file'; contrail-status
+    # prints '{0:<30}{1:<20}' of its first two words (the URL is longer than 30: no space).
     (tmp_path / "etc/contrail").mkdir(parents=True)
     (tmp_path / "etc/contrail/supervisord_control.conf").write_text("")
-    out = status.collect(root=str(tmp_path), uve=lambda h, p, t: None)
-    assert out == "== Contrail Control ==\nsupervisor-control:           inactive (disabled on boot)\n\n"
+    out = status.collect(root=str(tmp_path), uve=lambda h, p, t: None, service=UPSTART_RUNNING)
+    url = f"unix://{tmp_path}/var/run/supervisord_control.sock"
+    assert out == ("== Contrail Control ==\nsupervisor-control:           inactive (disabled on boot)\n"
+                   f"{url}no                  \n\n")
+
+
+def test_refused_socket_prints_nothing_after_the_supervisor_line(tmp_path):
+    (tmp_path / "etc/contrail").mkdir(parents=True)
+    (tmp_path / "etc/init.d").mkdir(parents=True)
+    (tmp_path / "var/run").mkdir(parents=True)
+    (tmp_path / "etc/contrail/supervisord_control.conf").write_text("")
+    (tmp_path / "etc/init.d/supervisor-control").write_text("#!/bin/sh\n")
+    (tmp_path / "var/run/supervisord_control.sock").write_text("")  # a stale socket path: refused
+    out = status.collect(root=str(tmp_path), uve=lambda h, p, t: None,
+                         service=lambda n: (0, f"{n} stop/waiting\n"))
+    assert out == "== Contrail Control ==\nsupervisor-control:           inactive (disabled on boot)\n"
+
+
+@pytest.mark.parametrize("printed, state", [
+    ("supervisor-config start/running, process 1234\n", "active"),          # upstart (14.04)
+    ("supervisor-config stop/waiting\n", "inactive"),
+    ("* supervisor-config.service - supervisor-config\n   Active: active (running) since x\n", "active"),
+    ("* supervisor-config.service\n   Active: inactive (dead)\n", "inactive"),  # systemd
+    ("", "inactive"),
+])
+def test_supervisor_line_is_running_in_service_status(printed, state):
+    assert status.running_in(printed) == state
+
+
+def test_upstart_start_on_means_enabled_on_boot(tmp_path):
+    (tmp_path / "etc/init").mkdir(parents=True)
+    (tmp_path / "etc/init/supervisor-config.conf").write_text("description \"x\"\nstart on runlevel [2345]\n")
+    (tmp_path / "etc/init/supervisor-control.conf").write_text("description \"x\"\n")
+    assert status.job_installed("supervisor-config", str(tmp_path))
+    assert status.boot_status("supervisor-config", str(tmp_path)) == ""
+    assert status.boot_status("supervisor-control", str(tmp_path)) == " (disabled on boot)"
+    assert not status.job_installed("supervisor-webui", str(tmp_path))
+
+
+def test_database_node_sections_as_the_real_script_prints_them():
+    db = status.Section("== Contrail Supervisor Database ==", "supervisor-database", "active", "",
+                        (("contrail-database-nodemgr", "active"), ("kafka", "active")))
+    initd = status.Section(status.DATABASE_TITLE, "contrail-database", "active", "", (), tail=status.INITD)
+    assert status.render([initd, db]) == (
+        "== Contrail Database ==\n"
+        "contrail-database:            active\n"
+        "\n"
+        "== Contrail Supervisor Database ==\n"
+        "supervisor-database:          active\n"
+        "contrail-database-nodemgr     active              \n"
+        "kafka                         active              \n"
+        "\n")
+
+
+def test_lab_database_line_follows_its_supervised_cassandra(tmp_path):
+    db = status.Section("== Contrail Supervisor Database ==", "supervisor-database", "active", "",
+                        (("contrail-database", "failed"), ("contrail-database-nodemgr", "active")))
+    line = status._database_initd_section(str(tmp_path), db, UPSTART_RUNNING)
+    assert (line.supervisor, line.supervisor_state, line.tail) == ("contrail-database", "inactive", status.INITD)
 
 
 def test_the_runbook_parser_reads_what_the_lab_prints():
@@ -172,7 +246,8 @@ def test_the_runbook_parser_reads_what_the_lab_prints():
 
 
 def test_detail_shows_supervisor_descriptions(vrouter_node):
-    out = status.collect(root=str(vrouter_node), uve=lambda h, p, t: ("Functional", ""), detail=True)
+    out = status.collect(root=str(vrouter_node), uve=lambda h, p, t: ("Functional", ""), detail=True,
+                         service=UPSTART_RUNNING)
     agent = next(line for line in out.splitlines() if line.startswith("contrail-vrouter-agent"))
     assert agent.startswith("contrail-vrouter-agent        active              pid ")
     assert "uptime" in agent and len(agent) >= 90

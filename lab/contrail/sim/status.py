@@ -1,6 +1,9 @@
 """contrail-status for the lab nodes: the real 3.2 output, derived from live state.
 
-For each Contrail role installed on the node (an /etc/contrail/supervisord_<role>.conf):
+Source: Juniper/contrail-controller R3.2 src/config/utils/contrail-status.py (the same in
+R3.2.3.x ... R3.2.17.x). For each role (here: an /etc/contrail/supervisord_<role>.conf;
+the real script asks dpkg for the role's package), in the real order vRouter, Control,
+Analytics, Config, Web UI, Database, Support Services:
 
     == Contrail Control ==
     supervisor-control:           active                 '%-30s%s%s' % (name + ':', state, boot)
@@ -8,21 +11,36 @@ For each Contrail role installed on the node (an /etc/contrail/supervisord_<role
     ...
     <blank line>
 
-The supervisor line: `active` if that supervisord answers on /var/run/supervisord_<role>.sock,
-else `inactive`; boot is ' (disabled on boot)' unless an /etc/rc*.d/S*supervisor-<role> link
-exists. Program lines come from the supervisord itself (XML-RPC getAllProcessInfo over the
-unix socket): RUNNING -> active, STARTING -> initializing, STOPPED -> inactive,
-FATAL/EXITED/STOPPING/UNKNOWN -> failed, BACKOFF stays raw. A running program that
-implements NodeStatus is asked for it on its introspect port (http_server_port in its
-conf, else the standard port) at the node's address:
-  Non-Functional            -> initializing (<description>)
-  Functional + 'backup'     -> backup          (lab convention for the non-active
-                                                schema / svc-monitor / device-manager)
-  Functional                -> active, plus ' (<description>)' if it has one
-  connection refused        -> backup for schema/svc-monitor/device-manager, else initializing
+The supervisor line (check_svc): `active` if `service supervisor-<role> status` prints
+the word `running` (upstart `start/running`, systemd `Active: active (running)`), else
+`inactive`; ' (disabled on boot)' unless the job starts at boot (an /etc/rc*.d/S* link,
+or an upstart /etc/init/<job>.conf with a `start on` stanza: the lab's stand-in for
+`initctl show-config`); a job that is not installed is `inactive (disabled on boot)`.
+Program lines are `supervisorctl -s unix:///var/run/supervisord_<role>.sock status`
+(/tmp/ if that socket exists) with RUNNING -> active, STARTING -> initializing,
+STOPPED -> inactive, FATAL/EXITED/STOPPING/UNKNOWN -> failed, anything else (BACKOFF)
+raw. Here they come from the same supervisord over XML-RPC. When that supervisord is
+down the real script prints what supervisorctl said: a missing socket gives the line
+`unix:///var/run/supervisord_<role>.sock no` (supervisorctl's `... no such file`, cut
+to two words), a refused connection prints nothing at all (not even the blank line).
+A running program that implements NodeStatus (NodeUVEImplementedServices, also after
+cutting `-<x>` or `:<n>`) is asked for it on its introspect port (http_server_port in
+its conf, else ServiceHttpPortMap):
+  Non-Functional            -> initializing
+  Functional                -> active
+  connection refused        -> backup for schema/svc-monitor/device-manager
+                               (BackupImplementedServices: a non-elected instance has
+                               no introspect port yet), else initializing
   timeout                   -> timeout
-A compute without the vrouter kernel module prints 'vRouter is NOT PRESENT'; core files in
-/var/crashes end the output with the run-time failures block. The exit code is always 0.
+  no NodeStatus / no port   -> initializing
+and its description, when not empty, is appended as ' (<description>)'.
+A database node prints `== Contrail Database ==` with the init.d service line
+`contrail-database:` and a blank line, then `== Contrail Supervisor Database ==` with
+supervisor-database. (The lab runs its Cassandra stand-in as the supervisord program
+contrail-database, not as an init.d service: without /etc/init.d/contrail-database the
+line's state is that program's.) A compute without the vrouter kernel module prints
+'vRouter is NOT PRESENT'; core files in /var/crashes end the output with the run-time
+failures block. The exit code is always 0.
 """
 from __future__ import annotations
 
@@ -47,10 +65,12 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("analytics", "== Contrail Analytics =="),
     ("config", "== Contrail Config =="),
     ("webui", "== Contrail Web UI =="),
-    ("database", "== Contrail Database =="),
+    ("database", "== Contrail Supervisor Database =="),
     ("support-service", "== Contrail Support Services =="),
 )
-CONFIG_DATABASE_TITLE = "== Contrail Config Database=="  # sic: no space before the closing ==
+DATABASE_TITLE = "== Contrail Database =="          # the init.d contrail-database line
+CONFIG_DATABASE_TITLE = "== Contrail Config Database=="  # sic; only with contrail-database-common
+DATABASE_INITD = "contrail-database"
 NOT_PRESENT = "vRouter is NOT PRESENT"
 PRESENT = "vRouter is PRESENT"
 CRASH_TITLE = "========Run time service failures============="
@@ -110,14 +130,20 @@ def map_supervisor_state(statename: str) -> str:
 
 
 def has_node_status(name: str) -> bool:
-    return name in NODE_UVE_SERVICES or name.rsplit("-", 1)[0] in NODE_UVE_SERVICES
+    return (name in NODE_UVE_SERVICES or name.rsplit("-", 1)[0] in NODE_UVE_SERVICES
+            or name.rsplit(":", 1)[0] in NODE_UVE_SERVICES)
+
+
+def running_in(service_status_output: str) -> str:
+    """check_svc's rule for a supervisor job: 'running' anywhere in `service X status`."""
+    return "active" if "running" in service_status_output else "inactive"
 
 
 UveResult = tuple[str, str] | str | None  # (state, description) | CONNECTION_* | None (not found)
 
 
 def apply_uve(name: str, status: str, uve: UveResult) -> str:
-    """The status word after asking the program's NodeStatus (real rules + the backup convention)."""
+    """The status word after asking the program's NodeStatus (check_svc_status's rules)."""
     if status != "active" or not has_node_status(name):
         return status
     description = ""
@@ -131,8 +157,6 @@ def apply_uve(name: str, status: str, uve: UveResult) -> str:
         state, description = uve  # type: ignore[misc]
         if state == "Non-Functional":
             status = "initializing"
-        elif description.strip().lower() == "backup":
-            return "backup"
     if description:
         status = f"{status} ({description})"
     return status
@@ -145,6 +169,13 @@ class Program:
     description: str = ""  # supervisor's detail: 'pid 123, uptime 0:01:02'
 
 
+# What followed the supervisor line (Section.tail).
+LISTED = "listed"            # supervisorctl answered: program lines, blank line
+NO_SUCH_FILE = "no such file"  # socket missing: 'unix://<sock> no' line, blank line
+REFUSED = "refused connection"  # socket refuses: nothing more
+INITD = "initd"              # an init.d service line only, then a blank line
+
+
 @dataclass(frozen=True)
 class Section:
     title: str
@@ -153,6 +184,8 @@ class Section:
     boot: str             # '' or ' (disabled on boot)'
     programs: tuple[tuple[str, str], ...]  # (name, final status)
     details: tuple[str, ...] = ()          # supervisor's description per program (for --detail)
+    tail: str = LISTED
+    server_url: str = ""  # unix:///var/run/supervisord_<role>.sock
 
 
 def detail_line(name: str, status: str, detail: str) -> str:
@@ -169,7 +202,15 @@ def render(sections: Sequence[Section], vrouter_missing: bool = False,
     for sec in sections:
         lines.append(sec.title)
         lines.append(supervisor_line(sec.supervisor, sec.supervisor_state, sec.boot))
-        if detail:
+        if sec.tail == REFUSED:
+            continue
+        if sec.tail == NO_SUCH_FILE:
+            # supervisorctl printed '<url> no such file'; contrail-status keeps two words.
+            lines.append(detail_line(sec.server_url, "no", "such file") if detail
+                         else service_line(sec.server_url, "no"))
+        elif sec.tail == INITD:
+            pass
+        elif detail:
             details = list(sec.details) + [""] * (len(sec.programs) - len(sec.details))
             lines += [detail_line(n, s, d) for (n, s), d in zip(sec.programs, details)]
         else:
@@ -223,13 +264,23 @@ class _UnixTransport(xmlrpc.client.Transport):
 
 def supervisor_programs(sock_path: str, timeout: float = 5.0) -> list[Program] | None:
     """The programs of one supervisord, sorted like `supervisorctl status`; None if it is down."""
+    programs, _ = supervisor_query(sock_path, timeout)
+    return programs
+
+
+def supervisor_query(sock_path: str, timeout: float = 5.0) -> tuple[list[Program] | None, str]:
+    """(programs, LISTED) or (None, NO_SUCH_FILE | REFUSED), as supervisorctl would see it."""
     if not os.path.exists(sock_path):
-        return None
+        return None, NO_SUCH_FILE
     proxy = xmlrpc.client.ServerProxy("http://localhost", transport=_UnixTransport(sock_path, timeout))
     try:
         infos = proxy.supervisor.getAllProcessInfo()
     except (OSError, xmlrpc.client.Error, http.client.HTTPException):
-        return None
+        return None, REFUSED
+    return _programs(infos), LISTED
+
+
+def _programs(infos: list[dict]) -> list[Program]:
     out = []
     for info in sorted(infos, key=lambda i: (i.get("group", ""), i.get("name", ""))):
         group, name = info.get("group", ""), info.get("name", "")
@@ -282,9 +333,38 @@ def node_address() -> str:
 
 
 def boot_status(service: str, root: str = "/") -> str:
+    """'' if the job starts at boot (rc*.d S* link, or upstart `start on`), else disabled."""
     if glob.glob(os.path.join(root, "etc", "rc*.d", f"S*{service}")):
         return ""
+    try:
+        with open(os.path.join(root, "etc", "init", f"{service}.conf")) as fh:
+            if any(line.strip().startswith("start on") for line in fh):
+                return ""
+    except OSError:
+        pass
     return " (disabled on boot)"
+
+
+def job_installed(service: str, root: str = "/") -> bool:
+    """The lab's stand-in for `initctl show-config <job>` succeeding."""
+    return (os.path.exists(os.path.join(root, "etc", "init.d", service))
+            or os.path.exists(os.path.join(root, "etc", "init", f"{service}.conf")))
+
+
+def service_status(service: str) -> tuple[int, str]:
+    """(exit code, stdout) of `service <service> status`; stderr passes through as in the real one."""
+    try:
+        proc = subprocess.run(["service", service, "status"], stdout=subprocess.PIPE, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return 1, ""
+    return proc.returncode, proc.stdout or ""
+
+
+def socket_path(role: str, root: str = "/") -> str:
+    """/tmp/supervisord_<role>.sock if present, else /var/run/... (check_svc_status)."""
+    name = f"supervisord_{role.replace('-', '_')}.sock"
+    tmp = os.path.join(root, "tmp", name)
+    return tmp if os.path.exists(tmp) else os.path.join(root, "var", "run", name)
 
 
 def vrouter_module_loaded(root: str = "/") -> bool:
@@ -298,8 +378,47 @@ def vrouter_module_loaded(root: str = "/") -> bool:
     return any(line.split()[:1] == ["vrouter"] for line in out.splitlines())
 
 
+ServiceStatus = Callable[[str], "tuple[int, str]"]
+
+
+def _supervisor_section(title: str, role: str, root: str, etc: str, host: str, timeout: float,
+                        uve: Callable[[str, int, float], UveResult], service: ServiceStatus) -> Section:
+    supervisor = f"supervisor-{role}"
+    if job_installed(supervisor, root):
+        boot = boot_status(supervisor, root)
+        state = running_in(service(supervisor)[1])
+    else:
+        boot, state = " (disabled on boot)", "inactive"
+    sock = socket_path(role, root)
+    programs, tail = supervisor_query(sock)
+    rows = []
+    for p in programs or []:
+        status = map_supervisor_state(p.statename)
+        if status == "active" and has_node_status(p.name):
+            port = http_server_port(p.name, etc)
+            result = uve(host, port, timeout) if port else None
+            status = apply_uve(p.name, status, result)
+        rows.append((p.name, status))
+    return Section(title, supervisor, state, boot, tuple(rows), tuple(p.description for p in programs or []),
+                   tail=tail, server_url=f"unix://{sock}")
+
+
+def _database_initd_section(root: str, supervisor_db: Section, service: ServiceStatus) -> Section:
+    """`== Contrail Database ==` + check_svc('contrail-database', initd_svc=True) + blank."""
+    if job_installed(DATABASE_INITD, root):
+        rc, out = service(DATABASE_INITD)
+        state = "active" if rc == 0 or "Active: active" in out else "inactive"
+        boot = boot_status(DATABASE_INITD, root)
+    else:  # the lab's Cassandra stand-in runs under supervisord_database
+        running = dict(supervisor_db.programs).get(DATABASE_INITD) not in (None, "inactive", "failed")
+        state = "active" if running else "inactive"
+        boot = supervisor_db.boot
+    return Section(DATABASE_TITLE, DATABASE_INITD, state, boot, (), tail=INITD)
+
+
 def collect(root: str = "/", timeout: float = 2.0,
-            uve: Callable[[str, int, float], UveResult] = fetch_node_status, detail: bool = False) -> str:
+            uve: Callable[[str, int, float], UveResult] = fetch_node_status, detail: bool = False,
+            service: ServiceStatus = service_status) -> str:
     etc = os.path.join(root, "etc", "contrail")
     roles = [r for r, _ in SECTIONS if os.path.exists(os.path.join(etc, f"supervisord_{r.replace('-', '_')}.conf"))]
     host = node_address()
@@ -307,23 +426,10 @@ def collect(root: str = "/", timeout: float = 2.0,
     for role, title in SECTIONS:
         if role not in roles:
             continue
-        if role == "database" and "config" in roles:
-            title = CONFIG_DATABASE_TITLE
-        supervisor = f"supervisor-{role}"
-        sock = os.path.join(root, "var", "run", f"supervisord_{role.replace('-', '_')}.sock")
-        programs = supervisor_programs(sock)
-        installed = os.path.exists(os.path.join(root, "etc", "init.d", supervisor))
-        boot = boot_status(supervisor, root) if installed else " (disabled on boot)"
-        rows = []
-        for p in programs or []:
-            status = map_supervisor_state(p.statename)
-            if status == "active" and has_node_status(p.name):
-                port = http_server_port(p.name, etc)
-                result = uve(host, port, timeout) if port else None
-                status = apply_uve(p.name, status, result)
-            rows.append((p.name, status))
-        sections.append(Section(title, supervisor, "active" if programs is not None else "inactive",
-                                boot, tuple(rows), tuple(p.description for p in programs or [])))
+        section = _supervisor_section(title, role, root, etc, host, timeout, uve, service)
+        if role == "database":
+            sections.append(_database_initd_section(root, section, service))
+        sections.append(section)
     loaded = vrouter_module_loaded(root)
     crashes = sorted(glob.glob(os.path.join(root, "var", "crashes", "core.*")))
     return render(sections, "vrouter" in roles and not loaded, crashes, detail,

@@ -110,9 +110,14 @@ def string_list(name: str, identifier: int, values: Sequence[str], **attrs: str)
     )
 
 
-def next_batch(link: str, key: str = "", text: str = "Next Batch") -> str:
-    """The paging link of a response: empty when there is no further page."""
-    return f'<next_batch link={quoteattr(link)} text={quoteattr(text)}>{escape(key)}</next_batch>'
+def next_batch(link: str, key: str = "", identifier: int = 2) -> str:
+    """The paging field of a show response: `2: optional string next_batch (link=<Iterate>,
+    link_title="next_batch")` in bgp_peer.sandesh (contrail-controller R3.2). TXMLProtocol
+    writes type and identifier, then the annotations in key order; an unset optional field
+    (the last page) is not written at all."""
+    if not key:
+        return ""
+    return string("next_batch", identifier, key, link=link, link_title="next_batch")
 
 
 def more(value: bool) -> str:

@@ -8,9 +8,10 @@ Routes (JSON in and out):
                                   a client keeps its assignment while those stay up; instances 0 = all)
   GET  /services.json             {"services": [{"service_type", "service_id", "remote", "info",
                                   "oper_state", "admin_state", "status": "up"|"down", "in_use",
-                                  "ts_use", "prov_state", "heartbeat"}]}
+                                  "ts_use", "prov_state" (= oper_state), "hbcount": 0, "heartbeat", ...}]}
   GET  /clients.json              {"services": [{"client_type", "client_id", "remote", "service_type",
-                                  "service_id", "instances", "ttl", "ts"}]}
+                                  "service_id", "instances", "ttl", "heartbeat", ...}]}  (sic: "services")
+  (contrail-controller R3.2 src/discovery/disc_server.py services_json / clients_json)
   GET|DELETE /service/<id>        one entry / unpublish
 State is shared by the cluster's discovery servers through the config database (keyspace
 [<cluster_id>_]DISCOVERY_SERVER), so any of them answers for every publisher.
@@ -181,10 +182,14 @@ class Registry:
             out = []
             for s in sorted(self.services.values(), key=lambda s: (s.service_type, s.service_id)):
                 status = "up" if self.is_up(s, now) else "down"
+                # disc_server.py R3.2 services_json: the stored entry plus status, prov_state
+                # (= oper_state), hbcount 0 and service_id '<id>:<type>'.
                 out.append({"service_type": s.service_type, "service_id": s.service_id, "remote": s.remote,
-                            "info": s.info, "oper_state": "up", "admin_state": s.admin_state,
-                            "status": status, "in_use": self.in_use(s.service_id), "ts_use": s.ts_use,
-                            "prov_state": "new", "heartbeat": int(s.heartbeat)})
+                            "info": s.info, "oper_state": "up", "oper_state_msg": "",
+                            "admin_state": s.admin_state, "status": status, "in_use": self.in_use(s.service_id),
+                            "ts_use": s.ts_use, "prov_state": "up", "hbcount": 0,
+                            "heartbeat": int(s.heartbeat), "version": "1.0", "ep_type": s.service_type,
+                            "ep_id": s.service_id.rsplit(":", 1)[0]})
             return {"services": out}
 
     def clients_json(self) -> dict[str, Any]:
@@ -194,9 +199,11 @@ class Registry:
             for cid, subs in sorted(self.clients.items()):
                 for stype, (ctype, remote, ids, ttl, ts) in sorted(subs.items()):
                     for sid in ids:
+                        # disc_server.py R3.2 clients_json: the client entry + its sub data.
                         out.append({"client_type": ctype, "client_id": cid, "remote": remote,
                                     "service_type": stype, "service_id": sid, "instances": len(ids),
-                                    "ttl": ttl, "ts": int(ts)})
+                                    "ttl": ttl, "heartbeat": int(ts), "ep_type": ctype, "ep_id": cid,
+                                    "version": "1.0"})
             return {"services": out}
 
 

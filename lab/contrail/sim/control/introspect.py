@@ -1,10 +1,13 @@
 """contrail-control introspect (8083): `Snh_BgpNeighborReq` / `Snh_BgpNeighborReqIterate`.
 
-Paging as in contrail-controller's bgp_show_handler: BGP neighbors are all listed on the
-first page; XMPP neighbors follow, sorted by name, until the page holds 64 entries (at
-least one XMPP neighbor is always added). When more remain, `next_batch` carries the
-iterate key `<next xmpp peer>||<search_string>` to pass as
-`Snh_BgpNeighborReqIterate?x=<key>`. Pure functions.
+Paging as in contrail-controller R3.2 src/bgp/bgp_show_handler.h and bgp_show_neighbor.cc:
+BGP neighbors are all listed on the first page; XMPP neighbors follow, sorted by name,
+until the page holds 64 entries (kPageLimit; at least one XMPP neighbor is always added).
+When more remain, `next_batch` carries the iterate key `<next xmpp peer>||<search_string>`
+(kIterSeparator) to pass as `Snh_BgpNeighborReqIterate?x=<key>`; the last page has no
+`next_batch` element. The response is sent with Response(), so sandesh's `more` stays
+false on every page. BgpNeighborResp fields are written in their bgp_peer.sandesh order
+with their identifiers (a subset). Pure functions.
 """
 from __future__ import annotations
 
@@ -30,17 +33,23 @@ class Neighbor:
     state: str
     router_type: str
     flap_count: int = 0
+    local_address: str = ""
+    last_error: str = ""
 
     def render(self) -> str:
         return s.struct("BgpNeighborResp", [
-            s.string("peer", 1, self.peer),
-            s.string("peer_address", 2, self.peer_address),
+            s.string("instance_name", 53, ""),
+            s.string("peer", 1, self.peer, link="BgpNeighborReq"),
+            s.boolean("deleted", 36, False),
+            s.string("peer_address", 2, self.peer_address, link="BgpNeighborReq"),
             s.u32("peer_asn", 3, self.peer_asn),
             s.string("encoding", 6, self.encoding),
             s.string("peer_type", 7, self.peer_type),
             s.string("state", 8, self.state),
-            s.string("router_type", 10, self.router_type),
-            s.u32("flap_count", 21, self.flap_count),
+            s.string("router_type", 52, self.router_type),
+            s.string("local_address", 4, self.local_address),
+            s.string("last_error", 13, self.last_error),
+            s.u64("flap_count", 23, self.flap_count),
         ])
 
 
@@ -88,7 +97,7 @@ def render(p: Page) -> str:
     return s.document(s.sandesh("BgpNeighborListResp", [
         s.struct_list("neighbors", 1, [n.render() for n in p.neighbors]),
         s.next_batch("BgpNeighborReqIterate", p.next_batch),
-        s.more(bool(p.next_batch)),
+        s.more(False),
     ]))
 
 

@@ -1,4 +1,10 @@
-"""vrouter agent introspect (8085): `Snh_AgentXmppConnectionStatusReq` (pure rendering)."""
+"""vrouter agent introspect (8085): `Snh_AgentXmppConnectionStatusReq` (pure rendering).
+
+As contrail-controller R3.2 src/vnsw/agent/controller/controller_sandesh.cc fills it: one
+AgentXmppData per configured controller, `state` is `Established` when the channel is
+READY and `Down` otherwise (the state machine's own state names appear only in
+`last_state`), fields in controller.sandesh order, the response sent with more=false.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,7 +27,7 @@ class XmppRow:
     def render(self) -> str:
         return s.struct("AgentXmppData", [
             s.string("controller_ip", 1, self.controller_ip),
-            s.string("state", 2, self.state),
+            s.string("state", 2, "Established" if self.state == "Established" else "Down"),
             s.string("peer_name", 3, CONTROL_JID),
             s.string("peer_address", 4, f"{self.controller_ip}:{self.port}"),
             s.string("cfg_controller", 5, "Yes" if self.cfg_controller else "No"),
@@ -34,4 +40,5 @@ class XmppRow:
 def render(rows: Sequence[XmppRow]) -> str:
     return s.document(s.sandesh("AgentXmppConnectionStatus", [
         s.struct_list("peer", 1, [r.render() for r in rows]),
+        s.more(False),
     ]))
