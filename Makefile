@@ -4,7 +4,7 @@ PY      := .venv/bin/python
 PYTEST  := .venv/bin/pytest
 CLUSTER ?= clusters/lab.yaml
 APT_PACKAGES := openssh-server openssh-client supervisor haproxy crudini sudo \
-                iproute2 procps psmisc dpkg-dev apt-utils python3 python3-venv
+                iproute2 procps psmisc dpkg-dev apt-utils python3 python3-venv python3-paramiko
 STAMP := .venv/.setup-stamp
 
 .PHONY: setup demo test test-fast test-lab bench report lab-up lab-down lab-status clean

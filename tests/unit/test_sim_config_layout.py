@@ -58,7 +58,7 @@ def test_rabbit_and_database_point_at_the_own_cluster(inv, conf):
     for node, vhost, ip in (("ctl-old-1", "contrail", "127.18.0.21"), ("ctl-new-1", "contrail_new", "127.18.1.21")):
         cp = ini(files_of(inv, node)[f"/etc/contrail/contrail-{conf}.conf"].content)
         assert cp.get("DEFAULTS", "rabbit_vhost") == vhost
-        assert cp.get("DEFAULTS", "rabbit_server") == "127.18.0.11"
+        assert cp.get("DEFAULTS", "rabbit_server") == "127.18.0.11:5672"  # contrail-provisioning R3.2 config/common.py: ip:port,...
         assert cp.get("DEFAULTS", "rabbit_password") == "rabb1t-pw"
         assert cp.get("DEFAULTS", "cassandra_server_list") == f"{ip}:9160"
         assert cp.get("DEFAULTS", "zk_server_ip") == f"{ip}:2181"

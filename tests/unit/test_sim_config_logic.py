@@ -10,8 +10,7 @@ from lab.contrail.sim.common import db
 from lab.contrail.sim.common.health import Dependency, describe_down
 from lab.contrail.sim.common.nodemgr import split_nodetype
 from lab.contrail.sim.common.jsonline import RequestError
-from lab.contrail.sim.config import issu
-from lab.contrail.sim.config.api import Api, check_auth
+from lab.contrail.sim.config.api import WHITE_LIST, Api
 from lab.contrail.sim.config.database import CassandraStore, parse_cassandra_yaml, parse_seeds
 from lab.contrail.sim.config.discovery import DbState, Registry
 from lab.contrail.sim.config.provision import bgp_router_parameters, control_parser
@@ -183,72 +182,12 @@ def test_fq_name_znode_is_the_cluster_wide_claim():
     assert code == 409 and "other-uuid" in msg
 
 
-def test_api_basic_auth_check():
-    import base64
-    good = "Basic " + base64.b64encode(b"admin:pw").decode()
-    assert check_auth(good, "admin", "pw")
-    assert not check_auth(good, "admin", "other")
-    assert not check_auth(None, "admin", "pw")
-
-
-# -- ISSU tools ----------------------------------------------------------------------------
-def test_plan_rows_old_overwrites_new_and_prunes_new_only():
-    old = {"a": {"x": "1"}, "b": {"x": "2"}}
-    new = {"a": {"x": "1"}, "b": {"x": "9"}, "c": {"x": "3"}}
-    assert issu.plan_rows(old, new) == ({"b": {"x": "2"}}, ["c"])
-
-
-def test_issu_conf_defaults_quotes_and_errors():
-    conf = issu.parse_issu_conf("[DEFAULTS]\nold_cassandra_address_list = a:9160\n"
-                                "new_cassandra_address_list = 'b:9160 c:9160'\nndb_prefix = v3\n"
-                                "new_api_info = \"{'b': ['root', 'pw']}\"\n")
-    assert conf.odb_prefix == "" and conf.ndb_prefix == "v3"
-    assert conf["new_cassandra_address_list"] == "b:9160 c:9160"
-    assert conf["new_rabbit_q_name"] == "vnc-config.issu-queue"
-    assert conf.new_api_info == {"b": ["root", "pw"]}
-    with pytest.raises(issu.IssuError, match="no \\[DEFAULTS\\]"):
-        issu.parse_issu_conf("[OTHER]\n")
-    with pytest.raises(issu.IssuError, match="old_cassandra_address_list is not set"):
-        issu.parse_issu_conf("[DEFAULTS]\nnew_cassandra_address_list = b\n")
-    with pytest.raises(issu.IssuError, match="new_api_info"):
-        issu.parse_issu_conf("[DEFAULTS]\nold_cassandra_address_list = a\nnew_cassandra_address_list = b\n"
-                             "new_api_info = {oops\n")
-
-
-def test_copy_keyspaces_prunes_and_post_sync_leaves_config_db_alone():
-    _, old, _ = make_api("")
-    _, new, _ = make_api("v2")
-    old.create_keyspace("to_bgp_keyspace", db.KEYSPACES["to_bgp_keyspace"])
-    old.insert("to_bgp_keyspace", "route_target_table", "rt1", {"v": "1"})
-    new.create_keyspace("v2_to_bgp_keyspace", db.KEYSPACES["to_bgp_keyspace"])
-    new.insert("v2_to_bgp_keyspace", "route_target_table", "stale", {"v": "0"})
-    new_cfg_before = new.get_range("v2_config_db_uuid", "obj_uuid_table")
-    issu.copy_keyspaces(old, new, "", "v2", issu.POST_KEYSPACES)
-    assert new.get_range("v2_to_bgp_keyspace", "route_target_table") == {"rt1": {"v": "1"}}
-    assert new.get_range("v2_config_db_uuid", "obj_uuid_table") == new_cfg_before
-    stats = issu.copy_keyspaces(old, new, "", "v2", issu.PRE_KEYSPACES)
-    for cf in db.CONFIG_DB_CFS:
-        assert new.get_range("v2_config_db_uuid", cf) == old.get_range("config_db_uuid", cf)
-    assert [s.skipped for s in stats if "svc_monitor" in s.keyspace] == [True]
-
-
-def test_copy_keyspaces_unknown_prefix_fails_with_a_message():
-    _, old, _ = make_api("")
-    with pytest.raises(issu.IssuError, match="'wrong_config_db_uuid' does not exist.*check odb_prefix"):
-        issu.copy_keyspaces(old, LocalCassandra(), "wrong", "v2", issu.PRE_KEYSPACES)
-
-
-def test_zk_sync_replaces_the_new_tree_with_the_listed_old_subtrees():
-    _, _, old = make_api("")
-    _, _, new = make_api("v2")
-    new.create("/v2/fq-name-to-uuid/stale", "x")
-    new.create("/v2/schema-transformer/lock-1", "x")
-    out: list[str] = []
-    assert issu.zk_sync(old, new, "", "v2", out.append) is True
-    assert out[-1] == "Issu contrail zookeeper passed..."
-    assert sorted(new.children("/v2/fq-name-to-uuid")) == sorted(old.children("/fq-name-to-uuid"))
-    assert not new.exists("/v2/schema-transformer")
-    assert sorted(new.children("/v2")) == ["api-server", "fq-name-to-uuid", "id"]
+def test_api_white_list_is_the_3_2_one():
+    # vnc_cfg_api_server.py R3.2: '^/documentation', '^/$' need no token; everything else does.
+    def white(path):
+        return any(p.search(path) for p in WHITE_LIST)
+    assert white("/") and white("/documentation/index.html")
+    assert not white("/virtual-networks") and not white("/fqname-to-id")
 
 
 # -- discovery -----------------------------------------------------------------------------

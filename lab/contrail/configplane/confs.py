@@ -7,6 +7,8 @@ at the old DB nodes, new at the new ones), its own `rabbit_vhost` on the shared 
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from dataclasses import dataclass
 
 from issu.inventory import ControllerCluster, ControllerNode, Inventory, Role
@@ -49,8 +51,11 @@ class ClusterFacts:
         return f"kafka_prefix = {self.cluster.kafka_prefix}\n" if self.cluster.kafka_prefix else ""
 
     def rabbit(self) -> str:
+        """contrail-provisioning R3.2 config/common.py: rabbit_server = 'ip:port,ip:port' (vnc_kombu splits
+        it on ','); rabbit_port/user/password/vhost are keys the daemons' parse_args read too."""
         rmq = self.inventory.rabbitmq
-        return (f"rabbit_server = {','.join(rmq.hosts)}\nrabbit_port = {rmq.port}\n"
+        servers = ",".join(f"{h}:{rmq.port}" for h in rmq.hosts)
+        return (f"rabbit_server = {servers}\nrabbit_port = {rmq.port}\n"
                 f"rabbit_user = {rmq.user}\nrabbit_password = {self.rabbit_password}\n"
                 f"rabbit_vhost = {self.cluster.rabbit_vhost}\n")
 
@@ -85,17 +90,24 @@ ifmap_listen_port = 8443
 
 
 def keystone_auth_conf(f: ClusterFacts) -> str:
+    """contrail-provisioning R3.2 common/templates/contrail_keystone_auth_conf.py, filled as
+    common/base.py fixup_keystone_auth_config_file does (v3 adds auth_type, user_domain_name, domain_id)."""
     ks = f.inventory.keystone
+    url = urlsplit(f.inventory.keystone_url())
+    v3 = f.inventory.keystone_version() == "v3"
+    extra = "auth_type = password\nuser_domain_name = Default\ndomain_id = default\n" if v3 else ""
+    cafile = f"cafile = {ks.ca_file}\n" if ks.ca_file else ""
     return f"""[KEYSTONE]
-auth_host = {f.inventory.openstack.ip}
-auth_protocol = http
-auth_port = 35357
+auth_url = {f.inventory.keystone_url()}
+auth_host = {url.hostname}
+auth_protocol = {url.scheme}
+auth_port = {url.port or (443 if url.scheme == 'https' else 35357)}
 admin_user = {ks.admin_user}
 admin_password = {f.admin_password}
 admin_tenant_name = {ks.admin_tenant_name}
-insecure = false
 memcache_servers = 127.0.0.1:11211
-"""
+insecure = {str(ks.insecure)}
+{cafile}{extra}"""
 
 
 def vnc_api_lib_ini(f: ClusterFacts) -> str:
@@ -109,9 +121,9 @@ BASE_URL = /
 [auth]
 AUTHN_TYPE = keystone
 AUTHN_PROTOCOL = http
-AUTHN_SERVER = {f.inventory.openstack.ip}
+AUTHN_SERVER = {urlsplit(f.inventory.keystone_url()).hostname}
 AUTHN_PORT = 35357
-AUTHN_URL = /v2.0/tokens
+AUTHN_URL = {"/v3/auth/tokens" if f.inventory.keystone_version() == "v3" else "/v2.0/tokens"}
 """
 
 
@@ -396,6 +408,7 @@ api_server_port = 8082
 host_name = {f.me.name}
 host_ip = {f.me.ip}
 roles = {roles}
+openstack_ip = {urlsplit(f.inventory.keystone_url()).hostname}
 admin_user = {ks.admin_user}
 admin_password = {f.admin_password}
 admin_tenant_name = {ks.admin_tenant_name}

@@ -29,7 +29,10 @@ made them, as ZooKeeper sessions do):
 """
 from __future__ import annotations
 
+import errno
+import ipaddress
 import json
+import os
 import socket
 import threading
 from typing import Any, Iterable, Sequence
@@ -89,6 +92,77 @@ def parse_server_list(text: str | Sequence[str], default_port: int) -> list[tupl
     return out
 
 
+def lab_address(host: str) -> bool:
+    """True for an address inside 127.0.0.0/8 (or 'localhost'): the only places the lab talks to."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host) in ipaddress.ip_network("127.0.0.0/8")
+    except ValueError:
+        return False
+
+
+def guard_connect(host: str, port: int) -> None:
+    """Refuse, BEFORE any packet or DNS query, an address outside 127.0.0.0/8 (e.g. the real tools'
+    built-in default 10.84.24.35): the caller sees the OSError a dead route gives."""
+    if not lab_address(host):
+        raise OSError(errno.ENETUNREACH, f"{os.strerror(errno.ENETUNREACH)} (lab: {host}:{port} is outside "
+                                         f"127.0.0.0/8, nothing sent)")
+
+
+def cassandra_server_list(text: str) -> list[str]:
+    """cassandra_server_list as the real daemons read it: `value.split()` (contrail-controller R3.2
+    src/config/api-server/utils.py, contrail_issu/issu_contrail_config.py). A comma is not a separator:
+    'a:9160,b:9160' stays one (unusable) server, as with the real ones."""
+    return text.split()
+
+
+def thrift_server(server: str) -> tuple[str, int]:
+    """One pycassa server string 'host' or 'host:port' (default 9160); ValueError when malformed."""
+    if ":" not in server:
+        return server, CASSANDRA_PORT
+    host, port = server.split(":")  # 'a:1:2' -> ValueError (too many values to unpack), as pycassa
+    return host, int(port)
+
+
+def _py27_urlsplit_port(netloc: str) -> int | None:
+    """urlparse.SplitResult.port of Python 2.7 (what Contrail 3.2's kazoo ran on):
+    netloc.split(':')[1] as an int; ValueError "invalid literal for int() with base 10: '...'"."""
+    netloc = netloc.split("@")[-1].split("]")[-1]
+    if ":" in netloc:
+        port = netloc.split(":")[1]
+        if port:
+            try:
+                value = int(port, 10)
+            except ValueError:
+                raise ValueError(f"invalid literal for int() with base 10: {port!r}") from None
+            if 0 <= value <= 65535:
+                return value
+    return None
+
+
+def kazoo_hosts(hosts: str) -> tuple[list[tuple[str, int]], str | None]:
+    """kazoo.hosts.collect_hosts (python-zk/kazoo 2.x kazoo/hosts.py), not randomized: split off a
+    '/chroot', split the rest on ',' ONLY, each part parsed as the netloc of 'xxx://<part>'.
+    'a:2181 b:2181' is one part whose port is '2181 b' -> ValueError, as kazoo raises it from
+    KazooClient() (so ZookeeperClient dies before connecting)."""
+    host_ports, _, chroot = hosts.partition("/")
+    result = []
+    for host_port in host_ports.split(","):
+        netloc = host_port.split("@")[-1]
+        if "[" in netloc and "]" in netloc:
+            host: str | None = netloc.split("]")[0][1:].lower()
+        elif ":" in netloc:
+            host = netloc.split(":")[0].lower()
+        else:
+            host = netloc.lower() or None
+        if host is None:
+            raise ValueError("bad hostname")
+        port = _py27_urlsplit_port(netloc)
+        result.append((host.strip(), port or ZOOKEEPER_PORT))
+    return result, ("/" + chroot if chroot else None)
+
+
 class JsonLineClient:
     """One persistent connection to the first reachable server; thread-safe; reconnects once per call."""
 
@@ -108,6 +182,7 @@ class JsonLineClient:
         errors = []
         for host, port in self.servers:
             try:
+                guard_connect(host, port)
                 sock = socket.create_connection((host, port), timeout=self.timeout)
             except OSError as exc:
                 errors.append(f"{host}:{port}: {exc.strerror or exc}")
@@ -159,8 +234,11 @@ class JsonLineClient:
 class CassandraClient(JsonLineClient):
     """Client of contrail-database (the Cassandra stand-in)."""
 
-    def __init__(self, servers: str | Sequence[str], timeout: float = 5.0) -> None:
-        super().__init__(parse_server_list(servers, CASSANDRA_PORT), timeout)
+    def __init__(self, servers: str | Sequence[str] | Sequence[tuple[str, int]], timeout: float = 5.0) -> None:
+        """servers: a cassandra_server_list value (whitespace-separated 'ip:9160', as the real daemons
+        split it), a list of such strings, or (host, port) pairs. ValueError on a malformed entry."""
+        items = cassandra_server_list(servers) if isinstance(servers, str) else list(servers)
+        super().__init__([s if isinstance(s, tuple) else thrift_server(s) for s in items], timeout)
 
     def version(self) -> int:
         return int(self.call("version"))
@@ -198,7 +276,10 @@ class ZkClient(JsonLineClient):
     """Client of the zookeeper stand-in. Ephemeral znodes live as long as this connection."""
 
     def __init__(self, servers: str | Sequence[str], timeout: float = 5.0) -> None:
-        super().__init__(parse_server_list(servers, ZOOKEEPER_PORT), timeout)
+        """servers: a kazoo host string ('ip:2181,ip:2181', what zk_server_ip holds and the real
+        ZookeeperClient hands to KazooClient) -> kazoo_hosts() rules, ValueError as kazoo's; or a list."""
+        pairs = kazoo_hosts(servers)[0] if isinstance(servers, str) else parse_server_list(servers, ZOOKEEPER_PORT)
+        super().__init__(pairs, timeout)
 
     def exists(self, path: str) -> bool:
         return bool(self.call("exists", path=path))

@@ -163,3 +163,52 @@ def main(argv: list[str] | None = None) -> None:
     server = make_server(ip, port, lambda: _Session(tree))
     daemon.log("zookeeper", f"binding to {ip}:{port}, dataDir {data_dir}")
     server.serve_forever()
+
+
+# -- zkCli.sh ---------------------------------------------------------------------------------
+def zkcli_main(argv: list[str] | None = None) -> None:
+    """/usr/share/zookeeper/bin/zkCli.sh [-server host:port] [-timeout ms] [ls|get|stat PATH].
+
+    As ZooKeeperMain (apache/zookeeper branch-3.4 src/java/main/org/apache/zookeeper/ZooKeeperMain.java):
+    prints "Connecting to <server>" first; `ls` prints the children as java.util.List.toString
+    ("[a, b]") on stdout; a missing znode gives "Node does not exist: <path>" on stderr; the exit
+    code is 0 either way (processCmd returns, main ends). The lab does not print log4j's INFO lines.
+    An unreachable server: the lab prints the connection error on stderr and exits 1 (the real one
+    keeps reconnecting, then fails with a ConnectionLoss trace).
+    """
+    import sys
+
+    from ..common.db import DbError, ZkClient
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    server = "localhost:2181"
+    while args and args[0].startswith("-"):
+        opt = args.pop(0)
+        value = args.pop(0) if args else ""
+        if opt == "-server":
+            server = value
+    print(f"Connecting to {server}", flush=True)
+    if len(args) < 2 or args[0] not in ("ls", "get", "stat"):
+        print("ZooKeeper -server host:port cmd args\n\tls path [watch]\n\tget path [watch]\n\tstat path [watch]",
+              file=sys.stderr)
+        return
+    cmd, path = args[0], args[1]
+    try:
+        client = ZkClient(server)
+        print("\nWATCHER::\n\nWatchedEvent state:SyncConnected type:None path:null", flush=True)
+        if cmd == "ls":
+            print("[" + ", ".join(client.children(path)) + "]")
+        elif cmd == "get":
+            print(client.get(path))
+        elif not client.exists(path):
+            raise DbError(f"NoNodeError: {path}")
+    except DbError as exc:
+        if "NoNode" in str(exc):
+            print(f"Node does not exist: {path}", file=sys.stderr)
+            return
+        print(f"Exception in thread \"main\" org.apache.zookeeper.KeeperException$ConnectionLossException: "
+              f"KeeperErrorCode = ConnectionLoss for {path} ({exc})", file=sys.stderr)
+        raise SystemExit(1)
+    except ValueError as exc:
+        print(f"Exception in thread \"main\" java.lang.IllegalArgumentException: {exc}", file=sys.stderr)
+        raise SystemExit(1)
