@@ -89,6 +89,12 @@ class CheckOnlyViolation(RemoteError):
     """A mutating command was attempted during a check-only run."""
 
 
+class SudoRefused(RemoteError):
+    """sudo on a host will not run commands as root for the SSH user: it asks for a password
+    the inventory does not give, refuses the one it gives, or is not usable at all. Raised
+    before the first command that needs root, so nothing has been changed on that host."""
+
+
 def _tail(text: str, lines: int = STDERR_TAIL_LINES, chars: int = _STDERR_TAIL_CHARS) -> str:
     out = "\n".join(text.rstrip("\n").splitlines()[-lines:])
     return out if len(out) <= chars else "..." + out[-chars:]
@@ -282,6 +288,7 @@ class SshExecutor:
         self._jump_client: paramiko.SSHClient | None = None
         self._lock = threading.Lock()
         self._sudo_prompts: bool | None = None
+        self._sudo_refused: str | None = None
 
     def __repr__(self) -> str:
         via = f", via {self.jump}" if self.jump is not None else ""
@@ -303,9 +310,12 @@ class SshExecutor:
         sudo: bool = False,
         stdin: str | None = None,
         title: str | None = None,
+        secret_output: bool = False,
     ) -> CommandResult:
         """Run `command` and return its result (any rc); raise TransportError if the
-        outcome is unknown and CheckOnlyViolation for a mutating command in check-only mode."""
+        outcome is unknown and CheckOnlyViolation for a mutating command in check-only mode.
+        secret_output: stdout holds a credential not yet known to the redactor (a keystone
+        token): it is withheld from the report and logs."""
         text = join_command(command)
         name = self.target.name
         if not read_only and self.check_only:
@@ -316,7 +326,7 @@ class SshExecutor:
             raise ValueError("timeout must be positive")
         wire, prefix = text, ""
         if needs_sudo(self.target.user, read_only=read_only, sudo=sudo):
-            with_password = self._sudo_password is not None and self._sudo_asks_password()
+            with_password = self._sudo_asks_password()
             wire = sudo_wrap(text, password_on_stdin=with_password)
             if with_password and self._sudo_password is not None:
                 prefix = self._sudo_password.value + "\n"
@@ -332,7 +342,8 @@ class SshExecutor:
                 log.warning("%s: %s", name, exc)
                 raise
             summary = f"rc={result.rc} duration={result.duration:.2f}s host={name}"
-            attach_text("stdout", result.stdout, self.redactor)
+            attach_text("stdout", "(withheld: it holds a credential)" if secret_output else result.stdout,
+                        self.redactor)
             if result.stderr:
                 attach_text("stderr", result.stderr, self.redactor)
             attach_text("result", summary, self.redactor)
@@ -351,14 +362,61 @@ class SshExecutor:
 
     # -- sudo --------------------------------------------------------------
     def _sudo_asks_password(self) -> bool:
-        """Whether sudo wants a password here, probed once (read-only, never prompts).
-        Sending the password to a sudo that does not prompt would hand it to the command."""
-        if self._sudo_prompts is None:
-            probe = self.run(
-                "sudo -n -- sh -c true", read_only=True, title="probe: does sudo need a password?"
-            )
-            self._sudo_prompts = probe.rc != 0
-        return self._sudo_prompts
+        """Whether sudo wants the password here, settled once per executor before the first
+        command that needs root: a sudo that does not prompt must never get the password (the
+        command would read it), and a password sudo refuses must stop the run on this host
+        before anything is changed. Raises SudoRefused (host, user, what sudo said)."""
+        with self._lock:
+            settled, refused = self._sudo_prompts, self._sudo_refused
+        if refused is not None:
+            raise SudoRefused(refused)
+        if settled is not None:
+            return settled
+        where = f"{self.target.name} ({self.target.ip}): sudo for user {self.target.user}"
+        probe = self.run("sudo -n -- sh -c true", read_only=True, title="probe: does sudo need a password?")
+        if probe.rc == 0:
+            prompts = False
+        elif self._sudo_password is None:
+            said = self._said(probe)
+            if "password is required" in said:
+                self._refuse(f"{where} asks for a password and the inventory gives none (ssh.sudo_password): "
+                             f"sudo said: {said}")
+            self._refuse(f"{where} is not usable (exit {probe.rc}): {said}")
+        else:
+            self._verify_sudo_password(where)
+            prompts = True
+        with self._lock:
+            self._sudo_prompts = prompts
+        return prompts
+
+    def _said(self, result: CommandResult) -> str:
+        text = " ".join(self.redactor.redact(result.stderr + result.stdout).split())
+        return text[-_STDERR_TAIL_CHARS:] or f"exit {result.rc}, nothing printed"
+
+    def _refuse(self, message: str) -> None:
+        with self._lock:
+            self._sudo_refused = message
+        log.error("%s", message)
+        raise SudoRefused(message)
+
+    def _verify_sudo_password(self, where: str) -> None:
+        """Run `true` through sudo with the password: a wrong password ends here, not in the
+        middle of a step (where sudo would go on reading the command's own stdin as further
+        password attempts). The password goes on stdin only; nothing of it is reported."""
+        assert self._sudo_password is not None
+        wire = sudo_wrap("true", password_on_stdin=True)
+        with command_step(self.target.name, wire, self.redactor, "verify the sudo password"):
+            log.info("%s: $ %s", self.target.name, wire)
+            result = self._execute(wire, wire, self._sudo_password.value + "\n", self.connect_timeout + 20)
+            attach_text("result", f"rc={result.rc} host={self.target.name}", self.redactor)
+            if result.stderr:
+                attach_text("stderr", result.stderr, self.redactor)
+        if result.rc != 0:
+            said = self._said(result)
+            if "incorrect password" in said or "Sorry, try again" in said:
+                self._refuse(f"{where} refused the sudo password the inventory gives (ssh.sudo_password): "
+                             f"sudo said: {said}")
+            self._refuse(f"{where} with the inventory's sudo password failed (exit {result.rc}): {said}")
 
     # -- connection --------------------------------------------------------
     def _drop(self) -> None:

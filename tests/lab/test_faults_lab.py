@@ -12,6 +12,7 @@ import urllib.request
 
 import pytest
 
+from checks.service_status import State, parse_status
 from lab import faults
 from lab.node_exec import run_in_node
 from tests.lab.conftest import running_lab
@@ -85,15 +86,18 @@ def test_node_down_freezes_every_process_of_the_node(lab):
 
 def test_control_stopped(lab):
     node = lab.model.old.nodes[0].name
-    assert sh(lab, node, "service supervisor-control status").returncode == 0
+    def control_status():
+        proc = sh(lab, node, "service supervisor-control status")
+        return parse_status(proc.returncode, proc.stdout, proc.stderr)
+
+    assert control_status().running
     apply(lab, node, "control-stopped")
     try:
-        proc = sh(lab, node, "service supervisor-control status")
-        assert proc.returncode == 3 and "not running" in proc.stdout
+        assert control_status().state is State.stopped
         assert sh(lab, node, "test -S /var/run/supervisord_control.sock").returncode == 1
     finally:
         clear(lab, node, "control-stopped")
-    assert sh(lab, node, "service supervisor-control status").returncode == 0
+    assert control_status().running
     assert active(lab) == set()
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
+from checks.service_status import Init, State, parse_status
 from lab import boot
 from lab.paths import LabPaths
 from tests.lab.conftest import lab_inventory
@@ -124,8 +125,8 @@ def test_supervisorctl_over_each_roles_socket(lab):
                 sock = f"unix:///var/run/supervisord_{role}.sock"
                 rc, out, err = run(c, f"supervisorctl -s {sock} pid")
                 assert rc == 0 and out.strip().isdigit(), f"{node.name} {sock}: {out}{err}"
-                rc, out, _ = run(c, f"service supervisor-{role} status")
-                assert rc == 0 and f"supervisor-{role} is running" in out
+                rc, out, err = run(c, f"service supervisor-{role} status")
+                assert parse_status(rc, out, err).running, f"{node.name} supervisor-{role}: {rc} {out}{err}"
             if kind != "compute":
                 rc, out, _ = run(c, "supervisorctl -c /etc/supervisor/supervisord.conf pid")
                 assert rc == 0 and out.strip().isdigit(), f"{node.name}: system supervisord"
@@ -135,12 +136,12 @@ def test_service_stops_and_starts_a_supervisor_instance(lab):
     node = lab.model.computes[2]
     with ssh(lab, node) as c:
         assert run(c, "service supervisor-vrouter stop")[0] == 0
-        rc, out, _ = run(c, "service supervisor-vrouter status")
-        assert rc == 3 and "is not running" in out
+        st = parse_status(*run(c, "service supervisor-vrouter status"))
+        assert st.state is State.stopped and st.init is Init(lab.model.lab.init)
         assert run(c, "test -S /var/run/supervisord_vrouter.sock")[0] == 1
         assert run(c, "service supervisor-vrouter start")[0] == 0
-        rc, out, _ = run(c, "service supervisor-vrouter status")
-        assert rc == 0 and "is running" in out
+        st = parse_status(*run(c, "service supervisor-vrouter status"))
+        assert st.running and st.init is Init(lab.model.lab.init)
 
 
 def test_non_root_user_has_sudo(lab):

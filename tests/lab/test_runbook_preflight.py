@@ -40,7 +40,7 @@ def test_preflight_boots_the_lab_and_passes(lab, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "booting it" in proc.stdout
     results = {r["name"]: r for r in allure_results(tmp_path)}
-    assert {r["status"] for r in results.values()} == {"passed"} and len(results) == 8
+    assert {r["status"] for r in results.values()} == {"passed"} and len(results) == 9
     identity = results["Every node of the inventory is reachable over SSH and is the host the inventory says"]
     hosts = {s["name"] for s in identity["steps"]}
     assert hosts == {f"[{n.name}] $ hostname" for n in lab.model.all_nodes()}
@@ -51,9 +51,9 @@ def test_preflight_boots_the_lab_and_passes(lab, tmp_path):
     assert json.loads((tmp_path / "allure/categories.json").read_text())[0]["name"] == "Blocked by earlier failure"
     journal = [json.loads(line) for line in (tmp_path / "journal.jsonl").read_text().splitlines()]
     assert [e["event"] for e in journal if e["step"] == "session"] == ["start", "finish"]
-    assert sum(e["event"] == "call:passed" for e in journal) == 8
+    assert sum(e["event"] == "call:passed" for e in journal) == 9
     assert {e["inventory"] for e in journal} == {lab.digest}
-    assert 'tests="8"' in (tmp_path / "junit.xml").read_text()
+    assert 'tests="9"' in (tmp_path / "junit.xml").read_text()
 
 
 def test_preflight_fails_when_a_node_does_not_answer(lab, tmp_path):

@@ -17,6 +17,7 @@ import pytest
 
 from issu.redact import MASK, Redactor
 from issu.remote import (
+    SudoRefused,
     CheckOnlyViolation,
     CommandFailed,
     HostKeyMismatch,
@@ -255,8 +256,8 @@ def test_non_root_mutating_command_goes_through_passwordless_sudo(make_executor)
 
 
 def test_sudo_that_wants_a_password_fails_without_prompting(make_executor):
-    result = make_executor(SUDO_USER).run("id -u", read_only=False, timeout=20)
-    assert result.rc == 1 and "password is required" in result.stderr
+    with pytest.raises(SudoRefused, match="password is required"):
+        make_executor(SUDO_USER).run("id -u", read_only=False, timeout=20)
 
 
 def test_sudo_password_goes_to_stdin_never_to_the_command_line_or_the_report(
