@@ -86,6 +86,7 @@ class PackageSpec:
     section: str = "contrail"
     files: tuple[PayloadFile, ...] = ()
     scripts: dict[str, str] = field(default_factory=dict)  # postinst/prerm/... -> text
+    provides: tuple[str, ...] = ()
 
     @property
     def filename(self) -> str:
@@ -106,6 +107,27 @@ class PackageSpec:
 # -- package definitions ------------------------------------------------------------
 
 _AGENT_WRAPPER = "#!/usr/bin/python3\nfrom contrail_sim.vrouter.agent import main\nmain()\n"
+_TOR_AGENT_WRAPPER = "#!/usr/bin/python3\nfrom contrail_sim.vrouter.tor_agent import main\nmain()\n"
+_VROUTER_UTIL_WRAPPER = "#!/usr/bin/python3\nfrom contrail_sim.vrouter.kmod import vrouter_main\nvrouter_main()\n"
+
+# contrail-vrouter-common ships /opt/contrail/bin/vrouter-pre-start.sh, which upstart's
+# supervisor-vrouter pre-start runs (contrail-packaging R3.2 common/debian/
+# contrail-vrouter-common/debian/rules; contrail-packages R3.2 debian/contrail/debian/
+# contrail-vrouter-agent.supervisor-vrouter.upstart). Its insert_vrouter
+# (common/control_files/vrouter-functions.sh) loads the module when it is not loaded.
+# The real one greps /proc/modules, which in a lab node is the host's: lsmod here.
+_VROUTER_PRE_START = """#!/bin/bash
+# vrouter-pre-start.sh (lab): insert_vrouter for the kernel vRouter.
+kmod=vrouter
+[ -f /etc/contrail/agent_param ] && . /etc/contrail/agent_param
+if ! lsmod | grep -q "^${kmod} "; then
+    if ! modprobe "$kmod"; then
+        echo "$(date) : Error inserting vrouter module"
+        exit 1
+    fi
+fi
+exit 0
+"""
 
 _AGENT_POSTINST = """#!/bin/sh
 # contrail-vrouter-agent postinst: the directories the agent logs and keeps state in.
@@ -144,8 +166,39 @@ def _ge(name: str) -> str:
     return f"{name} (>= {ANY_32})"
 
 
-def package_specs(version: str) -> tuple[PackageSpec, ...]:
-    """Every package of one Contrail version (computes' and controllers')."""
+def kernel_release() -> str:
+    """The kernel the lab nodes run (they share the host's): `uname -r`."""
+    return os.uname().release
+
+
+def kmod_package(release: str | None = None) -> str:
+    """The precompiled vRouter module package for a kernel: contrail-vrouter-<uname -r>
+    (contrail-packages R3.2 debian/contrail/debian/control.modules.in)."""
+    return f"contrail-vrouter-{release or kernel_release()}"
+
+
+def kmod_spec(version: str, release: str) -> PackageSpec:
+    """The module package of one version: the simulated vrouter.ko at the real path
+    (contrail-vrouter-_KVERS_.install.modules.in: lib/modules/*/extra/net/vrouter/vrouter.ko),
+    stamped with the build-version its ContrailBuildInfo would carry (the upstream version)."""
+    from lab.contrail.sim.vrouter import kmod
+
+    name = kmod_package(release)
+    if name != name.lower() or any(c not in "abcdefghijklmnopqrstuvwxyz0123456789+-." for c in name):
+        raise PackageBuildError(f"kernel release {release!r} makes no valid Debian package name {name!r}")
+    build_version = version.split(":", 1)[-1].rsplit("-", 1)[0]
+    return PackageSpec(
+        name, version, "OpenContrail VRouter - precompiled module version",
+        f"The vRouter kernel module for Linux {release} (lab: a simulated module file, not an ELF object).",
+        depends=(f"contrail-vrouter-utils (= {version})",), section="net",
+        files=(PayloadFile(kmod.module_path(release), kmod.module_text(build_version, release)),),
+        provides=("contrail-vrouter",),
+    )
+
+
+def package_specs(version: str, release: str | None = None) -> tuple[PackageSpec, ...]:
+    """Every package of one Contrail version (computes' and controllers'); `release` is the
+    kernel the module package is built for (default: this machine's)."""
     def eq(name: str) -> str:
         return f"{name} (= {version})"
 
@@ -170,12 +223,15 @@ def package_specs(version: str) -> tuple[PackageSpec, ...]:
             "contrail-vrouter-utils", version, "Contrail vRouter utilities",
             "Utilities to inspect the vRouter forwarding tables (vif, rt, nh, flow).",
             depends=(_ge("contrail-lib"),),
+            files=(PayloadFile("/usr/bin/vrouter", _VROUTER_UTIL_WRAPPER, 0o755),),
         ),
+        kmod_spec(version, release or kernel_release()),
         PackageSpec(
             "contrail-vrouter-agent", version, "Contrail vRouter agent",
             "The vRouter agent: talks XMPP to the control nodes it finds through discovery.",
             depends=("python3", _ge("contrail-lib"), _ge("python-contrail"), _ge("contrail-vrouter-utils")),
-            files=(PayloadFile("/usr/bin/contrail-vrouter-agent", _AGENT_WRAPPER, 0o755),),
+            files=(PayloadFile("/usr/bin/contrail-vrouter-agent", _AGENT_WRAPPER, 0o755),
+                   PayloadFile("/usr/bin/contrail-tor-agent", _TOR_AGENT_WRAPPER, 0o755)),
             scripts={"postinst": _AGENT_POSTINST},
         ),
         PackageSpec(
@@ -183,7 +239,8 @@ def package_specs(version: str) -> tuple[PackageSpec, ...]:
             "Pulls in the vRouter agent and its companions at one consistent version.",
             depends=tuple(eq(n) for n in (
                 "contrail-vrouter-agent", "contrail-vrouter-utils", "contrail-nodemgr",
-                "python-contrail", "contrail-lib")),
+                "python-contrail", "contrail-lib")) + ("contrail-vrouter",),
+            files=(PayloadFile("/opt/contrail/bin/vrouter-pre-start.sh", _VROUTER_PRE_START, 0o755),),
             section="metapackages",
         ),
         PackageSpec(
@@ -253,8 +310,10 @@ def install_set(top: Iterable[str], version: str) -> tuple[str, ...]:
 
 
 def compute_packages(version: str) -> tuple[str, ...]:
-    """Every package of a compute node (what an upgrade or a rollback moves together)."""
-    return install_set(COMPUTE_PACKAGES, version)
+    """Every package of a compute node (what an upgrade or a rollback moves together): the
+    vRouter metapackage and the module package for the node's kernel, as fab's
+    get_compute_pkgs installs them ([kmod package, ...])."""
+    return install_set((kmod_package(),) + COMPUTE_PACKAGES, version)
 
 
 def controller_packages(roles: Iterable[str], version: str) -> tuple[str, ...]:
@@ -304,6 +363,8 @@ def control_text(spec: PackageSpec) -> str:
     ]
     if spec.depends:
         lines.append(f"Depends: {', '.join(spec.depends)}")
+    if spec.provides:
+        lines.append(f"Provides: {', '.join(spec.provides)}")
     lines += [
         f"Section: {spec.section}",
         "Priority: optional",
@@ -370,6 +431,7 @@ def build_key(versions: Sequence[str], sim_dir: Path = SIM_DIR) -> str:
     """What the built repository depends on: versions, these definitions, the sim sources."""
     h = hashlib.sha256()
     h.update(("\n".join(versions) + "\n").encode())
+    h.update(kernel_release().encode() + b"\n")
     h.update(Path(__file__).read_bytes())
     h.update(_tree_digest(sim_dir).encode())
     return h.hexdigest()

@@ -175,9 +175,10 @@ def test_same_version_twice_builds_once(tmp_path):
 
 def test_install_sets():
     compute = pk.compute_packages(OLD)
-    assert compute[0] == "contrail-vrouter-common"
-    assert set(compute) == {"contrail-vrouter-common", "contrail-vrouter-agent", "contrail-vrouter-utils",
-                            "contrail-nodemgr", "python-contrail", "contrail-lib"}
+    # fab get_compute_pkgs: [kmod package, the vrouter metapackage]
+    assert compute[:2] == (pk.kmod_package(), "contrail-vrouter-common")
+    assert set(compute) == {pk.kmod_package(), "contrail-vrouter-common", "contrail-vrouter-agent",
+                            "contrail-vrouter-utils", "contrail-nodemgr", "python-contrail", "contrail-lib"}
     ctl = pk.controller_packages(["config", "control"], NEW)
     assert {"contrail-openstack-config", "contrail-config", "contrail-control", "python-contrail",
             "contrail-lib", "contrail-nodemgr"} == set(ctl)

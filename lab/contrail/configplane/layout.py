@@ -106,6 +106,7 @@ MODULE_WRAPPERS = [
     ("/usr/bin/contrail-discovery", "config.discovery", "main()"),
     ("/usr/bin/contrail-database", "config.database", "main()"),
     ("/usr/bin/contrail-zookeeper", "config.zookeeper", "main()"),
+    ("/usr/share/zookeeper/bin/zkCli.sh", "config.zookeeper", "zkcli_main()"),  # Debian/Ubuntu zookeeper package path
     ("/usr/bin/contrail-lab-provision-nodes", "config.provision_nodes", "main()"),
     ("/usr/bin/contrail-issu-pre-sync", "config.issu", "main_pre_sync()"),
     ("/usr/bin/contrail-issu-run-sync", "config.issu", "main_run_sync()"),

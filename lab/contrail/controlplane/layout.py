@@ -6,6 +6,11 @@ cluster. Computes get the vrouter agent and nodemgr under supervisor-vrouter, po
 the discovery of the cluster they start on (ctx.cluster: the OLD one). Every node gets
 /usr/bin/contrail-status. The /usr/bin/contrail-vrouter-agent command itself comes from
 the contrail-vrouter-agent .deb (it runs contrail_sim.vrouter.agent:main).
+
+Computes also get kmod's rmmod/modprobe/lsmod/modinfo for the simulated vrouter module
+(contrail_sim.vrouter.kmod; the module file comes from the contrail-vrouter-<uname -r> .deb,
+loaded at boot), and the first compute of the inventory one TOR agent
+(contrail-tor-agent-1: its conf and its supervisor-vrouter program).
 """
 from __future__ import annotations
 
@@ -15,7 +20,22 @@ from typing import Iterable
 from issu.inventory import ControllerCluster, ControllerNode, Inventory, Role
 from lab.nodefiles import NodeContext, NodeFile
 
+# The loaded vrouter module's state (contrail_sim.vrouter.kmod.STATE_FILE; contrail-status
+# checks it): made by `modprobe vrouter` at boot, removed by `rmmod vrouter`.
 VROUTER_MODULE_MARKER = "/var/lib/contrail-sim/vrouter.ko.loaded"
+# kmod's tools, simulated for the vrouter module, on computes only: a node shares the
+# host's kernel, and the real tools must never touch it from a lab node.
+KMOD_TOOLS = {"rmmod": "rmmod_main", "modprobe": "modprobe_main", "lsmod": "lsmod_main",
+              "modinfo": "modinfo_main"}
+KMOD_TOOLS_DIR = "/usr/local/sbin"
+
+# One TOR agent on the first compute of each lab (contrail-provisioning R3.2
+# compute/toragent: conf contrail-tor-agent-<id>.conf, program contrail-tor-agent-<id>;
+# fab add_tor_agent_by_index: agent_name <hostname>-<tor_id>; testbed_c1.py example
+# tor_http_server_port 9010, tor_ovs_port 6632).
+TOR_ID = 1
+TOR_HTTP_PORT = 9010
+TOR_OVS_PORT = 6632
 
 CONTROL_PORTS = (179, 5269, 8083, 8101, 8092, 8093, 53)
 COMPUTE_PORTS = (8085, 8102)
@@ -214,16 +234,101 @@ netns_command=/usr/bin/opencontrail-vrouter-netns
 """
 
 
+def tor_agent_conf(name: str, ip: str, tor_id: int, http_port: int, tor_ip: str,
+                   cluster: ControllerCluster) -> str:
+    """contrail-tor-agent-<id>.conf as contrail-provisioning R3.2 tor_agent_conf.py writes it
+    (its comments shortened; the indented `  agent_mode=tor` line is the template's)."""
+    return f"""
+#
+# Vnswad configuration options
+#
+
+[CONTROL-NODE]
+# server=10.0.0.1 10.0.0.2
+
+[DEFAULT]
+agent_name={name}-{tor_id}
+# collectors=127.0.0.1:8086
+
+# Local log file name
+log_file=/var/log/contrail/contrail-tor-agent-{tor_id}.log
+
+# Define agent mode. Only supported value is "tor"
+  agent_mode=tor
+
+
+# Http server port for inspecting vnswad state (useful for debugging)
+# http_server_port=8085
+http_server_port={http_port}
+
+[DISCOVERY]
+# IP address of discovery server
+server={discovery_ip(cluster)}
+
+# max_control_nodes=1
+
+[DNS]
+
+[NETWORKS]
+control_network_ip={ip}
+
+[TOR]
+tor_ip={tor_ip}
+tor_id={tor_id}
+tor_type=ovs
+tor_ovs_port={TOR_OVS_PORT}
+tor_ovs_protocol=tcp
+ssl_cert=
+ssl_privkey=
+ssl_cacert=
+tsn_ip={ip}
+tor_keepalive_interval=10000
+"""
+
+
+def tor_agent_ini(tor_id: int) -> str:
+    """contrail-provisioning R3.2 tor_agent_ini.py."""
+    prog = f"contrail-tor-agent-{tor_id}"
+    return (f"[program:{prog}]\n"
+            f"command=/usr/bin/contrail-tor-agent --config_file /etc/contrail/{prog}.conf\n"
+            "priority=420\nautostart=true\nkillasgroup=true\nstopsignal=KILL\n"
+            "stdout_capture_maxbytes=1MB\nredirect_stderr=true\n"
+            f"stdout_logfile=/var/log/contrail/{prog}-stdout.log\n"
+            "stderr_logfile=/dev/null\nstartsecs=5\n"
+            "exitcodes=0                   ; 'expected' exit codes for process (default 0,2)\n")
+
+
+def has_tor_agent(ctx: NodeContext) -> bool:
+    computes = ctx.inventory.computes
+    return ctx.kind == "compute" and bool(computes) and computes[0].name == ctx.node.name
+
+
+def tor_switch_ip(ctx: NodeContext) -> str:
+    """An address of the lab network that nothing listens on (the lab's TOR agent opens no
+    OVSDB session; the address is configuration only)."""
+    import ipaddress
+
+    net = ipaddress.ip_network(ctx.inventory.lab.network)
+    return str(net.network_address + 250 * 256 + 1)
+
+
 def compute_files(ctx: NodeContext) -> list[NodeFile]:
     assert ctx.cluster is not None
     d = "/etc/contrail/supervisord_vrouter_files"
-    return [
+    kmod_tools = [NodeFile(f"{KMOD_TOOLS_DIR}/{tool}", _wrapper("contrail_sim.vrouter.kmod", func), 0o755)
+                  for tool, func in KMOD_TOOLS.items()]
+    tor: list[NodeFile] = []
+    if has_tor_agent(ctx):
+        tor = [NodeFile(f"/etc/contrail/contrail-tor-agent-{TOR_ID}.conf",
+                        tor_agent_conf(ctx.node.name, ctx.node.ip, TOR_ID, TOR_HTTP_PORT, tor_switch_ip(ctx),
+                                       ctx.cluster)),
+               NodeFile(f"{d}/contrail-tor-agent-{TOR_ID}.ini", tor_agent_ini(TOR_ID))]
+    return kmod_tools + tor + [
         NodeFile("/etc/contrail/contrail-vrouter-agent.conf", agent_conf(ctx.node.name, ctx.node.ip, ctx.cluster)),
         NodeFile("/etc/contrail/contrail-vrouter-nodemgr.conf", nodemgr_conf(ctx.cluster)),
         NodeFile(f"{d}/contrail-vrouter-agent.ini", _ini("contrail-vrouter-agent", "/usr/bin/contrail-vrouter-agent", 420)),
         NodeFile(f"{d}/contrail-vrouter-nodemgr.ini",
                  _ini("contrail-vrouter-nodemgr", "/usr/bin/contrail-nodemgr --nodetype=contrail-vrouter", 420)),
-        NodeFile(VROUTER_MODULE_MARKER, "vrouter 327680 1 - Live 0x0000000000000000\n"),
     ]
 
 
@@ -253,7 +358,7 @@ def ports(ctx: NodeContext) -> Iterable[int]:
     if _is_control(ctx):
         return CONTROL_PORTS
     if ctx.kind == "compute":
-        return COMPUTE_PORTS
+        return COMPUTE_PORTS + ((TOR_HTTP_PORT,) if has_tor_agent(ctx) else ())
     return ()
 
 
@@ -268,6 +373,9 @@ def boot_commands(ctx: NodeContext) -> Iterable[str]:
         )
     if ctx.kind == "compute":
         cmds.append("mkdir -p /var/crashes")
+        # The module of the installed package, loaded before supervisor-vrouter starts
+        # (what its pre-start, vrouter-pre-start.sh, does on a real compute).
+        cmds.append(f"{KMOD_TOOLS_DIR}/modprobe vrouter")
     return cmds
 
 

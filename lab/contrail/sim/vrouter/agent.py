@@ -56,11 +56,13 @@ def pick_controllers(current: list[tuple[str, int]], offered: list[tuple[str, in
 
 
 class Agent:
-    def __init__(self, cfg: agent_conf.AgentConfig, version: str, refuse_flag: str = REFUSE_FLAG) -> None:
+    def __init__(self, cfg: agent_conf.AgentConfig, version: str, refuse_flag: str = REFUSE_FLAG,
+                 prog: str = PROG) -> None:
         self.cfg = cfg
         self.refuse_flag = refuse_flag
         self.version = version
-        self.intro = IntrospectServer(cfg.ip, cfg.introspect_port, PROG, cfg.hostname)
+        self.prog = prog  # contrail-vrouter-agent, or contrail-tor-agent (same code, tor mode)
+        self.intro = IntrospectServer(cfg.ip, cfg.introspect_port, prog, cfg.hostname)
         if version:
             self.intro.set_build_info(build_info_json(version))
         self.channels: dict[tuple[str, int], Channel] = {}
@@ -70,7 +72,7 @@ class Agent:
         self.intro.route("Snh_AgentXmppConnectionStatusReq", self._xmpp_status)
 
     def log(self, message: str) -> None:
-        daemon.log(PROG, message)
+        daemon.log(self.prog, message)
 
     # -- introspect / status
     def _ordered(self) -> list[Channel]:
@@ -138,7 +140,8 @@ class Agent:
             if time.monotonic() >= quiet_until and self._needs_resubscribe(deadline):
                 try:
                     ttl, infos = subscribe(self.cfg.discovery_server, self.cfg.discovery_port, "xmpp-server",
-                                           self.cfg.max_control_nodes, PROG, f"{self.cfg.hostname}:{PROG}",
+                                           self.cfg.max_control_nodes, self.prog,
+                                           f"{self.cfg.hostname}:{self.prog}",
                                            self.cfg.ip)
                 except (OSError, urllib.error.URLError, ValueError) as exc:
                     if self.discovery_up is not False:
