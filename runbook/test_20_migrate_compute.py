@@ -1,9 +1,12 @@
 """Migrate the computes to the new controllers (fab issu_contrail_migrate_compute).
 
 One step per compute, in inventory group order (or as --computes lists them): the seed's
-commands, then proof that the compute runs the new packages, points at the new
-discovery and talks XMPP to the new control nodes only. "There will be traffic impact
-during this process, for the compute nodes that are in migration."
+commands as the vendor's compute script runs them (issu_process.sh
+issu_contrail_switch_compute_node: TOR agent confs too, and the vRouter kernel module
+reloaded when the new packages ship another build), then proof that the compute runs the
+new packages and the new module, points (with its TOR agents) at the new discovery and
+talks XMPP to the new control nodes only. "There will be traffic impact during this
+process, for the compute nodes that are in migration." (issu/compute_move.py)
 """
 from __future__ import annotations
 

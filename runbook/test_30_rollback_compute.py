@@ -1,5 +1,6 @@
 """Roll computes back to the old controllers (fab issu_contrail_rollback_compute). Only when asked
-(`--phase rollback-compute --computes ...`).
+(`--phase rollback-compute --computes ...`): the compute move towards the old cluster (old
+packages and their vRouter module, agent, nodemgr and TOR agent confs at the old discovery).
 
 Seed: "Rollback of compute nodes is not recommended during or after the step 'Finalize the
 upgrade'. Doing so could cause loss of data." It is refused once finalize has begun: by
