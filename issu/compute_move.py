@@ -175,8 +175,11 @@ def plan_move(step: Step, inv: Inventory, compute: Node, target: ControllerClust
     reload_module = module_needs_reload(step, compute, layout, version)
     loaded_before = loaded_module(step, compute) if reload_module else None
     pkgs = [f"{p}={version}" for p in layout.packages()]
-    apt = ("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades "
-           "-o Dpkg::Options::=--force-confold " + " ".join(pkgs))
+    # --force-yes, not --allow-downgrades: Ubuntu 14.04's apt (1.0) does not know the latter
+    # (exit 100) and needs the former to downgrade; the vendor's fab does the same
+    # (contrail-fabric-utils R3.2 fabfile/tasks/upgrade.py). Newer apt still accepts it.
+    apt = ("DEBIAN_FRONTEND=noninteractive apt-get -y -q --force-yes "
+           "-o Dpkg::Options::=--force-confold install " + " ".join(pkgs))
     for n, key in enumerate(("autostart", "killasgroup")):
         step.plan(compute, ["openstack-config", "--del", facts.AGENT_INI, AGENT, key],
                   f"keep supervisord from restarting the agent during the package change ({key})",
@@ -199,9 +202,11 @@ def plan_move(step: Step, inv: Inventory, compute: Node, target: ControllerClust
     assert layout.kmod_package is not None
     want = vrouter_module.expected_build_version(layout.kmod_package, version)
     have = f"build {loaded_before.version}" if loaded_before else "no module"
-    step.plan(compute, f"service {SERVICE} stop",
-              f"stop the agent: it holds the vrouter module ({have} loaded, {layout.kmod_package} ships {want})",
-              timeout=300)
+    # upstart's `stop` of a stopped job exits 1 (a re-run after a failure between stop and start).
+    if not facts.service_status(step, compute, SERVICE).stopped:
+        step.plan(compute, f"service {SERVICE} stop",
+                  f"stop the agent: it holds the vrouter module ({have} loaded, {layout.kmod_package} ships {want})",
+                  timeout=300)
     if loaded_before is not None:
         step.plan(compute, "rmmod vrouter", "unload the old vrouter module")
     step.plan(compute, "modprobe vrouter", f"load the vrouter module of {layout.kmod_package} {version}")

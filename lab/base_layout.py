@@ -210,6 +210,10 @@ wait_for() {{  # wait_for <seconds> <shell test>
 do_start() {{
     mkdir -p /var/log/contrail
     rm -f "$SOCK"
+    # supervisor-vrouter's job runs vrouter-pre-start.sh first, which loads the vrouter
+    # module when none is (contrail-packages R3.2 contrail-vrouter-agent.supervisor-vrouter.upstart).
+    [ "$NAME" != supervisor-vrouter ] || [ ! -x /opt/contrail/bin/vrouter-pre-start.sh ] || \
+        /opt/contrail/bin/vrouter-pre-start.sh || return 1
     {SUPERVISORD} -c "$CONF" || return 1
     if wait_for 15 '[ -S "$SOCK" ] && running'; then return 0; fi
     echo "$NAME: socket $SOCK did not appear" >&2

@@ -35,6 +35,7 @@ class Cluster:
 class FakeStep:
     loaded: str | None
     kmod_installed: bool = True
+    vrouter_running: bool = True  # supervisor-vrouter, answered as upstart does (exit 0 either way)
     files: dict[str, str] = field(default_factory=lambda: {
         "/etc/contrail/contrail-vrouter-agent.conf": AGENT_CONF,
         "/etc/contrail/supervisord_vrouter_files/contrail-vrouter-agent.ini": INI,
@@ -54,6 +55,9 @@ class FakeStep:
             return (0, info(self.loaded)) if self.loaded else (1, "")
         if text.startswith("cat -- "):
             return 0, self.files[text.removeprefix("cat -- ")]
+        if text == "service supervisor-vrouter status":
+            return 0, ("supervisor-vrouter start/running, process 4242\n" if self.vrouter_running
+                       else "supervisor-vrouter stop/waiting\n")
         raise AssertionError(f"unexpected command {text}")
 
     def read(self, node, command, **kw):
@@ -97,6 +101,20 @@ def test_same_build_loaded_means_a_plain_restart(monkeypatch):
 def test_no_module_loaded_means_modprobe_without_rmmod(monkeypatch):
     cmds = plan(monkeypatch, FakeStep(loaded=None), Cluster("3.2.10.0-59", "10.0.1.1"))
     assert cmds[-3:] == ["service supervisor-vrouter stop", "modprobe vrouter", "service supervisor-vrouter start"]
+
+
+def test_rerun_after_a_stop_does_not_stop_again(monkeypatch):
+    # upstart's `stop` of a stopped job exits 1: a run interrupted between stop and start
+    # must not plan a stop that would fail.
+    cmds = plan(monkeypatch, FakeStep(loaded="3.2.3.0", vrouter_running=False), Cluster("3.2.10.0-59", "10.0.1.1"))
+    assert "service supervisor-vrouter stop" not in cmds
+    assert cmds[-3:] == ["rmmod vrouter", "modprobe vrouter", "service supervisor-vrouter start"]
+
+
+def test_downgrade_install_uses_what_apt_1_0_understands(monkeypatch):
+    cmds = plan(monkeypatch, FakeStep(loaded="3.2.10.0"), Cluster("3.2.3.0-73", "10.0.0.1"))
+    install = next(c for c in cmds if " install " in c)
+    assert "--force-yes" in install and "--allow-downgrades" not in install
 
 
 def test_no_module_package_leaves_the_module_alone(monkeypatch):
