@@ -81,10 +81,9 @@ def test_status_start_stop_as_the_flavour_prints_them(service):
     assert svc("restart")[0] == 0 and parse_status(*svc("status")).running
 
 
+@pytest.mark.parametrize("service", ["upstart"], indirect=True)
 def test_upstart_text_is_exact(service):
     init, svc, pidfile = service
-    if init != "upstart":
-        pytest.skip("upstart only")
     assert svc("status") == (0, "supervisor-test stop/waiting\n", "")
     rc, out, _ = svc("start")
     assert out == f"supervisor-test start/running, process {int(pidfile.read_text())}\n"
