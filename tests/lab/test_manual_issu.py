@@ -150,9 +150,18 @@ def nb_create(lab: Lab, name: str) -> tuple[int, str]:
     return rc, out + err
 
 
+def token(lab: Lab) -> str:
+    """A keystone admin token (contrail-api takes X-Auth-Token, not HTTP Basic)."""
+    from lab.contrail.sim.common import keystone_auth
+
+    m = lab.inv.model
+    return keystone_auth.get_token(m.keystone_url(), m.keystone.admin_user, lab.pw, m.keystone.admin_tenant_name,
+                                   m.keystone.user_domain_name, m.keystone.project_domain_name).id
+
+
 def api_names(lab: Lab, node: str, obj: str) -> dict[str, dict]:
     """{name: object} of `obj`s in the config API of `node` (read on that node)."""
-    out = lab.sh(node, f"curl -sf --max-time 10 -u admin:{shlex.quote(lab.pw)} "
+    out = lab.sh(node, f"curl -sf --max-time 10 -H 'X-Auth-Token: {token(lab)}' "
                        f"'http://{lab.ip(node)}:8082/{obj}s?detail=True'")
     return {o[obj]["fq_name"][-1]: o[obj] for o in json.loads(out)[f"{obj}s"]}
 
@@ -280,7 +289,7 @@ def create_external_router(lab: Lab) -> None:
         "parent_type": "routing-instance",
         "bgp_router_parameters": {"vendor": "mx", "router_type": "router", "address": ip, "identifier": ip,
                                   "autonomous_system": lab.inv.model.asn, "port": 179, "hold_time": 90}}})
-    lab.sh(lab.old, f"curl -sf --max-time 10 -u admin:{shlex.quote(lab.pw)} -H 'Content-Type: application/json' "
+    lab.sh(lab.old, f"curl -sf --max-time 10 -H 'X-Auth-Token: {token(lab)}' -H 'Content-Type: application/json' "
                     f"-X POST -d {shlex.quote(body)} http://{lab.ip(lab.old)}:8082/bgp-routers")
 
 

@@ -1,11 +1,20 @@
-"""The openstack node: real HAProxy in front of the config API (the northbound VIP) and a client.
+"""The openstack node: real HAProxy in front of keystone and the Contrail APIs (the northbound VIP),
+a keystone stand-in and a client.
 
-HAProxy runs under the node's system supervisord (`service haproxy stop|start` or
-`supervisorctl stop|start haproxy` freezes/unfreezes the northbound side) in master-worker
-mode, so an edited haproxy.cfg (backend switched to the new API servers) is applied with
-`service haproxy reload` (checks the file, then `supervisorctl signal USR2 haproxy`); the runtime socket /run/haproxy/admin.sock (level admin) allows
-`echo 'disable server contrail-api-backend/ctl-old-1' | socat stdio /run/haproxy/admin.sock`
-or the same with `nc -U`. The backend server lines are named after the API hosts.
+HAProxy front-ends (names and ports as contrail-fabric-utils R3.2 writes them:
+fabfile/tasks/ha.py fixup_restart_haproxy_in_openstack_node, fabfile/tasks/provision.py,
+fabfile/templates/openstack_haproxy.py, collector_haproxy.py):
+  openstack-keystone *:5000 -> keystone :6000, openstack-keystone-admin *:35357 -> :35358,
+  contrail-api *:8082, contrail-discovery *:5998 (old config nodes), contrail-analytics-api
+  *:8081 (old analytics nodes). Freezing the Contrail northbound must leave keystone answering.
+
+HAProxy runs under the node's system supervisord in master-worker mode, so an edited
+haproxy.cfg (`disabled` in a frontend: the freeze; backends switched to the new nodes) is
+applied with `service haproxy reload` (checks the file, then `supervisorctl signal USR2
+haproxy`); `service haproxy stop` would also stop keystone's front-ends. The runtime socket
+/run/haproxy/admin.sock (level admin) takes `disable frontend|server ...` as well. The
+backend server lines are named after the hosts. keystone (contrail_sim.config.keystone) is
+the init.d service `keystone`, users from /etc/keystone/keystone-lab.conf (0600).
 When the inventory's RabbitMQ is on this node, the lab's rabbitmq-server stand-in runs here
 as the init.d service it is on a real node, with the old and new clusters' vhosts.
 """
@@ -20,12 +29,18 @@ from .programs import Program, init_script, system_program, wrapper
 
 HAPROXY_SOCKET = "/run/haproxy/admin.sock"
 BACKEND = "contrail-api-backend"
+KEYSTONE_PUBLIC, KEYSTONE_ADMIN = 6000, 35358  # where keystone listens behind HAProxy's 5000 / 35357
+KEYSTONE_CONF = "/etc/keystone/keystone-lab.conf"
+
+
+def _servers(nodes, port: int, options: str = "check inter 2000 rise 2 fall 3") -> str:
+    return "".join(f"    server {n.name} {n.ip}:{port} {options}\n" for n in nodes)
 
 
 def haproxy_cfg(inv: Inventory) -> str:
-    servers = "".join(f"    server {n.name} {n.ip}:8082 check inter 2000 rise 2 fall 3\n"
-                      for n in inv.old.with_role(Role.config))
+    servers = _servers(inv.old.with_role(Role.config), 8082)
     vip = inv.openstack.ip
+    keystone = [inv.openstack]
     return f"""global
     maxconn 4096
     stats socket {HAPROXY_SOCKET} mode 660 level admin expose-fd listeners
@@ -38,6 +53,22 @@ defaults
     timeout client 3m
     timeout server 3m
 
+frontend openstack-keystone
+    bind {vip}:5000
+    default_backend keystone-backend
+
+backend keystone-backend
+    option nolinger
+    balance roundrobin
+{_servers(keystone, KEYSTONE_PUBLIC, "check inter 2000 rise 2 fall 1")}
+frontend openstack-keystone-admin
+    bind {vip}:35357
+    default_backend keystone-admin-backend
+
+backend keystone-admin-backend
+    option nolinger
+    balance roundrobin
+{_servers(keystone, KEYSTONE_ADMIN, "check inter 2000 rise 2 fall 1")}
 frontend contrail-api
     bind {vip}:{inv.openstack.api_frontend_port}
     default_backend {BACKEND}
@@ -45,7 +76,45 @@ frontend contrail-api
 backend {BACKEND}
     option nolinger
     balance roundrobin
-{servers}"""
+{servers}
+frontend contrail-discovery
+    bind {vip}:5998
+    default_backend contrail-discovery-backend
+
+backend contrail-discovery-backend
+    option nolinger
+    balance roundrobin
+{_servers(inv.old.with_role(Role.config), 5998)}
+frontend contrail-analytics-api
+    bind {vip}:8081
+    default_backend contrail-analytics-api
+
+backend contrail-analytics-api
+    option nolinger
+    balance roundrobin
+{_servers(inv.old.with_role(Role.analytics), 8081)}"""
+
+
+def keystone_conf(inv: Inventory, admin_password: str) -> str:
+    ks = inv.keystone
+    return f"""[DEFAULT]
+bind_host = {inv.openstack.ip}
+public_port = {KEYSTONE_PUBLIC}
+admin_port = {KEYSTONE_ADMIN}
+token_expiration = 3600
+
+[user:{ks.admin_user}]
+password = {admin_password}
+project = {ks.admin_tenant_name}
+domain = {ks.user_domain_name}
+roles = admin
+"""
+
+
+def keystone_files(inv: Inventory, admin_password: str) -> list[NodeFile]:
+    return [NodeFile(KEYSTONE_CONF, keystone_conf(inv, admin_password), 0o600),
+            wrapper("/usr/bin/keystone-all", "config.keystone"),
+            init_script("keystone", f"/usr/bin/keystone-all --conf_file {KEYSTONE_CONF}", "/var/log/keystone/keystone.log")]
 
 
 def haproxy_program() -> Program:
@@ -76,6 +145,8 @@ def nb_client_conf(inv: Inventory, admin_password: str) -> str:
 api_server = {inv.openstack.ip}:{inv.openstack.api_frontend_port}
 
 [KEYSTONE]
+auth_url = {inv.keystone_url()}
+user_domain_name = {inv.keystone.user_domain_name}
 admin_user = {inv.keystone.admin_user}
 admin_password = {admin_password}
 admin_tenant_name = {inv.keystone.admin_tenant_name}
@@ -102,11 +173,12 @@ def rabbitmq_files(inv: Inventory, rabbit_password: str) -> list[NodeFile]:
 
 
 def boot_commands(inv: Inventory) -> tuple[str, ...]:
-    return ("service rabbitmq-server start",) if runs_rabbitmq(inv) else ()
+    return ("mkdir -p /var/log/keystone", "service keystone start") + (
+        ("service rabbitmq-server start",) if runs_rabbitmq(inv) else ())
 
 
 def files(inv: Inventory, admin_password: str, rabbit_password: str = "") -> list[NodeFile]:
-    return (rabbitmq_files(inv, rabbit_password) if runs_rabbitmq(inv) else []) + [
+    return (rabbitmq_files(inv, rabbit_password) if runs_rabbitmq(inv) else []) + keystone_files(inv, admin_password) + [
         NodeFile(inv.openstack.haproxy_cfg, haproxy_cfg(inv)),
         system_program(haproxy_program()),
         NodeFile("/etc/init.d/haproxy", haproxy_init_script(), 0o755),
@@ -116,4 +188,5 @@ def files(inv: Inventory, admin_password: str, rabbit_password: str = "") -> lis
 
 
 def ports(inv: Inventory) -> list[int]:
-    return [inv.openstack.api_frontend_port] + ([inv.rabbitmq.port] if runs_rabbitmq(inv) else [])
+    return [inv.openstack.api_frontend_port, 5998, 8081, 5000, 35357, KEYSTONE_PUBLIC, KEYSTONE_ADMIN] + (
+        [inv.rabbitmq.port] if runs_rabbitmq(inv) else [])

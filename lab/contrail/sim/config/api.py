@@ -14,14 +14,23 @@ config-node, analytics-node, database-node, virtual-router, routing-instance, ne
                                   409 if the fq_name exists
   GET|PUT|DELETE /<type>/<uuid>   read {"<type>": {...}} / update (merge) / delete (409 with children)
   POST /fqname-to-id {"type", "fq_name"} -> {"uuid"};  POST /id-to-fqname {"uuid"} -> {"type", "fq_name"}
-Authentication (when [DEFAULTS] auth = keystone): HTTP Basic `admin_user:admin_password`
-(+ optional X-Tenant-Name) checked against [KEYSTONE]; otherwise 401 "Authentication Failure".
+Authentication (when [DEFAULTS] auth = keystone and multi_tenancy is not False), as the 3.2
+api-server's keystonemiddleware auth_token does it (contrail-controller R3.2
+src/config/api-server/vnc_auth_keystone.py, utils.py; keystonemiddleware auth_token.py):
+  GET / and /documentation* need no token (white_list '^/$', '^/documentation').
+  Otherwise X-Auth-Token is validated against keystone ([KEYSTONE] of
+  contrail-keystone-auth.conf: auth_url, else auth_protocol://auth_host:auth_port/v2.0; 'v2.0' in
+  the URL path -> GET /v2.0/tokens/<id>, else v3 GET /v3/auth/tokens + X-Subject-Token) with an
+  admin token of [KEYSTONE] admin_user/admin_password/admin_tenant_name; valid tokens are cached
+  token_cache_time (300) s. No token, a bad one, or HTTP Basic (never looked at) ->
+  `401 Unauthorized`, `WWW-Authenticate: Keystone uri='<identity uri>'`, text/plain
+  "Authentication required". Keystone unreachable -> 503 "Service unavailable". A token without
+  the admin role -> `403 Permission Denied` (cloud-admin mode, AuthPostKeystone).
 """
 from __future__ import annotations
 
-import base64
-import hmac
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,19 +42,70 @@ from ..common.db import CassandraClient, DbError, ZkClient
 from ..common.discovery import Publisher
 from ..common.rabbit import conf_connections as rabbit_connections
 from ..common.health import StatusLoop, database_deps
+from ..common import keystone_auth
 from ..common.sandesh import IntrospectServer
 from .vnc_model import PLURALS, TYPES, ApiError
 from .vnc_store import VncStore, render
 
 
-def check_auth(header: str | None, user: str, password: str) -> bool:
-    if not header or not header.startswith("Basic "):
-        return False
-    try:
-        got_user, _, got_pw = base64.b64decode(header[6:]).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
-        return False
-    return hmac.compare_digest(got_user, user) and hmac.compare_digest(got_pw, password)
+WHITE_LIST = (re.compile(r"^/documentation"), re.compile(r"^/$"))
+
+
+class KeystoneAuth:
+    """keystonemiddleware auth_token as the api-server configures it: validate X-Auth-Token."""
+
+    def __init__(self, auth_url: str, user: str, password: str, tenant: str, user_domain: str = "Default",
+                 project_domain: str = "Default", cache_time: float = 300.0) -> None:
+        self.auth_url, self.user, self.password, self.tenant = auth_url, user, password, tenant
+        self.user_domain, self.project_domain = user_domain, project_domain
+        # auth_uri is not set by contrail: the middleware falls back to the identity endpoint.
+        self.auth_uri = keystone_auth.root_of(auth_url)
+        self.cache_time = cache_time
+        self._admin: str | None = None
+        self._cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_conf(cls, cp) -> "KeystoneAuth":
+        k = lambda key, d="": daemon.get(cp, "KEYSTONE", key, d)  # noqa: E731
+        url = k("auth_url") or f"{k('auth_protocol', 'http')}://{k('auth_host', '127.0.0.1')}:{k('auth_port', '35357')}/v2.0"
+        return cls(url, k("admin_user"), k("admin_password"), k("admin_tenant_name"),
+                   k("user_domain_name", "Default"), k("project_domain_name", k("user_domain_name", "Default")),
+                   float(k("token_cache_time", "300")))
+
+    def _admin_token(self, fresh: bool = False) -> str:
+        if fresh or self._admin is None:
+            self._admin = keystone_auth.get_token(self.auth_url, self.user, self.password, self.tenant,
+                                                  self.user_domain, self.project_domain).id
+        return self._admin
+
+    def check(self, token: str | None) -> tuple[int, str]:
+        """(0, '') when the request may go on; else (status, reason)."""
+        if not token:
+            return 401, "no token"
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(token)
+        if cached and cached[0] > now:
+            roles = cached[1]
+        else:
+            try:
+                try:
+                    got = keystone_auth.validate(self.auth_url, self._admin_token(), token)
+                except keystone_auth.KeystoneRefused as exc:
+                    if exc.status != 401:
+                        raise
+                    got = keystone_auth.validate(self.auth_url, self._admin_token(fresh=True), token)
+            except (keystone_auth.KeystoneUnreachable, keystone_auth.KeystoneRefused, ValueError, KeyError):
+                return 503, "keystone"
+            if got is None:
+                return 401, "invalid token"
+            roles = got.roles
+            with self._lock:
+                self._cache[token] = (now + self.cache_time, roles)
+        if "admin" not in [r.lower() for r in roles]:
+            return 403, "not admin"
+        return 0, ""
 
 
 class Api:
@@ -118,13 +178,35 @@ class Api:
         return {plural: [{"href": f"{base}/{obj_type}/{u}", "fq_name": fq, "uuid": u} for fq, u in items]}
 
 
-def make_http(ip: str, port: int, api: Api, auth: tuple[str, str] | None) -> ThreadingHTTPServer:
+def make_http(ip: str, port: int, api: Api, auth: KeystoneAuth | None) -> ThreadingHTTPServer:
     class H(BaseHTTPRequestHandler):
         server_version = "contrail-api"
 
+        def _refuse(self, code: int) -> None:
+            status, text, headers = {
+                401: ("Unauthorized", "Authentication required",
+                      [("WWW-Authenticate", f"Keystone uri='{auth.auth_uri if auth else ''}'")]),
+                403: ("Permission Denied", "403 Permission Denied", []),
+                503: ("Service Unavailable", "Service unavailable", []),
+            }[code]
+            data = text.encode()
+            self.send_response(code, status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def _handle(self, method: str) -> None:
-            if auth and not check_auth(self.headers.get("Authorization"), *auth):
-                return self._send(401, "Authentication Failure")
+            path = urlsplit(self.path).path
+            if auth and not any(p.search(path) for p in WHITE_LIST):
+                code, _ = auth.check(self.headers.get("X-Auth-Token"))
+                if code:
+                    n = int(self.headers.get("Content-Length") or 0)
+                    if n:
+                        self.rfile.read(n)
+                    return self._refuse(code)
             body: dict[str, Any] = {}
             n = int(self.headers.get("Content-Length") or 0)
             if n:
@@ -188,8 +270,9 @@ def main(argv: list[str] | None = None) -> None:
             status.tick()
             time.sleep(2)
     auth = None
-    if g("auth").lower() == "keystone":
-        auth = (daemon.get(cp, "KEYSTONE", "admin_user", "admin"), daemon.get(cp, "KEYSTONE", "admin_password"))
+    # aaa_mode: multi_tenancy False -> no-auth; unset or True -> cloud-admin (vnc_cfg_api_server.py).
+    if g("auth").lower() == "keystone" and g("multi_tenancy", "True").lower() not in ("false", "0", "no"):
+        auth = KeystoneAuth.from_conf(cp)
     httpd = make_http(ip, port, Api(store, f"http://{ip}:{port}"), auth)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     disc = g("disc_server_ip")

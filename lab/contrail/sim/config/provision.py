@@ -5,10 +5,20 @@ Same arguments as the 3.2 tools; they act on contrail-api through contrail_sim.c
 deletes and fails with "NoIdError: Name [...] not found" when the object is absent.
 A wrong password ends in `RuntimeError: Authentication Failure` (a traceback, exit 1) as
 with vnc_api; an unreachable API is retried 5 times, 2 s apart, then exit 1 with a message.
+Keystone: provision_{config,analytics,database}_node.py take --openstack_ip and hand it to
+VncApi as auth_host; provision_control.py has no such option (argparse: "unrecognized
+arguments", exit 2) and finds keystone in /etc/contrail/vnc_api_lib.ini [auth] (contrail-
+controller R3.2 src/config/utils/provision_*.py).
+`-c/--conf_file FILE` (same sources): SafeConfigParser ('%' interpolation), [DEFAULTS] must
+exist (else ConfigParser.NoSectionError, a traceback), its keys become argument defaults;
+the *_node.py tools then apply [KEYSTONE] admin_user/admin_password/admin_tenant_name over
+their built-in user1/password1/default-domain (which also override [DEFAULTS]);
+provision_control.py reads admin_* from [DEFAULTS] only.
 """
 from __future__ import annotations
 
 import argparse
+import configparser
 import sys
 from typing import Any, Sequence
 
@@ -19,7 +29,7 @@ IP_FABRIC_RI = ["default-domain", "default-project", "ip-fabric", "__default__"]
 DEFAULT_FAMILIES = ["route-target", "inet-vpn", "e-vpn", "erm-vpn", "inet6-vpn"]
 
 
-def _common(description: str) -> argparse.ArgumentParser:
+def _common(description: str, openstack_ip: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--host_name", required=True, help="hostname of the node")
     p.add_argument("--host_ip", required=True, help="IP address of the node")
@@ -30,12 +40,13 @@ def _common(description: str) -> argparse.ArgumentParser:
     p.add_argument("--admin_user", help="name of keystone admin user")
     p.add_argument("--admin_password", help="password of keystone admin user")
     p.add_argument("--admin_tenant_name", help="tenant name for keystone admin user")
-    p.add_argument("--openstack_ip", help="IP address of openstack node")
+    if openstack_ip:
+        p.add_argument("--openstack_ip", help="IP address of openstack node")
     return p
 
 
 def control_parser() -> argparse.ArgumentParser:
-    p = _common("Provision a control node as a bgp-router")
+    p = _common("Provision a control node as a bgp-router", openstack_ip=False)
     p.add_argument("--router_asn", default="64512", help="AS number of the BGP router")
     p.add_argument("--local_autonomous_system", default=None, help="local AS number")
     p.add_argument("--bgp_server_port", default="179", help="BGP server port number")
@@ -60,9 +71,12 @@ def bgp_router_parameters(a: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _client(a: argparse.Namespace) -> VncClient:
+def _client(a: argparse.Namespace, node_tool: bool = True) -> VncClient:
+    """VncApi(admin_user, admin_password, admin_tenant_name, api_server_ip, api_server_port, '/',
+    auth_host=openstack_ip) -- provision_control.py passes no auth_host."""
     return VncClient(a.api_server_ip, int(a.api_server_port), a.admin_user or "", a.admin_password or "",
-                     a.admin_tenant_name or "admin")
+                     a.admin_tenant_name or "default-tenant",
+                     auth_host=(getattr(a, "openstack_ip", None) or None) if node_tool else None)
 
 
 def _delete(vnc: VncClient, obj_type: str, fq_name: list[str]) -> None:
@@ -73,7 +87,7 @@ def _delete(vnc: VncClient, obj_type: str, fq_name: list[str]) -> None:
 
 
 def run_control(a: argparse.Namespace) -> str:
-    vnc = _client(a)
+    vnc = _client(a, node_tool=False)
     fq = IP_FABRIC_RI + [a.host_name]
     if a.oper == "del":
         _delete(vnc, "bgp-router", fq)
@@ -99,7 +113,31 @@ def _run_node(obj_type: str, ip_field: str, a: argparse.Namespace) -> str:
     return f"{'Added' if created else 'Updated'} {obj_type} {a.host_name} ({a.host_ip})"
 
 
+NODE_KSOPTS = {"admin_user": "user1", "admin_password": "password1", "admin_tenant_name": "default-domain"}
+
+
+def _conf_defaults(argv: Sequence[str] | None, node_tool: bool) -> dict[str, str]:
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("-c", "--conf_file")
+    args, _ = pre.parse_known_args(argv)
+    defaults: dict[str, str] = {}
+    ksopts = dict(NODE_KSOPTS)
+    if args.conf_file:
+        cp = configparser.ConfigParser()  # = py2 SafeConfigParser: '%' interpolation
+        cp.read([args.conf_file])
+        defaults.update(dict(cp.items("DEFAULTS")))  # NoSectionError when absent, as the real tools
+        if cp.has_section("KEYSTONE"):
+            ksopts.update(dict(cp.items("KEYSTONE")))
+    if node_tool:
+        defaults.update(ksopts)
+    return defaults
+
+
 def _main(parser: argparse.ArgumentParser, run, argv: Sequence[str] | None) -> None:
+    parser.add_argument("-c", "--conf_file", help="Specify config file", metavar="FILE")
+    parser.set_defaults(**_conf_defaults(argv if argv is not None else sys.argv[1:],
+                                         node_tool=parser.get_default("openstack_ip") is not None
+                                         or any(a.dest == "openstack_ip" for a in parser._actions)))
     a = parser.parse_args(argv)
     try:
         print(run(a))

@@ -3,7 +3,8 @@
 What a real installer does with provision_{config,analytics,database}_node.py --oper add,
 so that the finalize step of the ISSU finds the old cluster's node objects to delete.
 Reads /etc/contrail/contrail-lab-provision.conf ([DEFAULTS] api_server_ip, api_server_port,
-host_name, host_ip, roles, admin_user, admin_password, admin_tenant_name); waits up to
+host_name, host_ip, roles, admin_user, admin_password, admin_tenant_name, openstack_ip: the
+keystone host, as provision_*_node.py --openstack_ip); waits up to
 --wait seconds for the API; leaves a marker so a later `service supervisor restart` is a no-op.
 Once done it retires itself from the system supervisord (contrail_sim.common.firstboot),
 as a real installer leaves nothing there; --keep_program keeps it.
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     cp = daemon.read_conf([a.conf_file])
     g = lambda k, d="": daemon.get(cp, "DEFAULTS", k, d)  # noqa: E731
     vnc = VncClient(g("api_server_ip"), int(g("api_server_port", "8082")), g("admin_user", "admin"),
-                    g("admin_password"), g("admin_tenant_name", "admin"), timeout=5, retries=1)
+                    g("admin_password"), g("admin_tenant_name", "admin"), timeout=5, retries=1,
+                    auth_host=g("openstack_ip") or None)
     deadline = time.monotonic() + a.wait
     roles = [r for r in g("roles").split() if r in ROLE_OBJECTS]
     while True:
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
                                                           field: g("host_ip")})
                 print(f"{'Added' if created else 'Updated'} {obj_type} {g('host_name')} ({obj_uuid})", flush=True)
             break
-        except (ApiUnreachable, ApiHttpError) as exc:
+        except (ApiUnreachable, ApiHttpError, RuntimeError) as exc:  # RuntimeError: keystone not up yet
             if time.monotonic() > deadline:
                 sys.exit(f"ERROR: giving up after {a.wait:.0f}s: {exc}")
             time.sleep(3)

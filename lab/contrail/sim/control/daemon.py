@@ -7,18 +7,19 @@ Reads /etc/contrail/contrail-control.conf (real 3.2 keys):
 The configuration (its own bgp-router and its neighbors) comes from the config API of its
 cluster: GET http://<api>:8082/bgp-routers and /bgp-router/<uuid>, re-read every few
 seconds; <api> is the host of [IFMAP] server_url, else the discovery server. When the API
-wants credentials they are the [KEYSTONE] admin_user/admin_password of
-/etc/contrail/contrail-keystone-auth.conf (HTTP Basic, as the lab's contrail-api checks).
+wants credentials they are the [KEYSTONE] admin_user/admin_password/admin_tenant_name of
+/etc/contrail/contrail-keystone-auth.conf, exchanged at its keystone (auth_url) for a token
+sent as X-Auth-Token (as the lab's contrail-api checks); the token is dropped on any API error.
+(The real 3.2 control node reads its config from IF-MAP, not the API: a lab shortcut.)
 """
 from __future__ import annotations
 
-import base64
 import configparser
 import os
 import threading
 from urllib.parse import urlsplit
 
-from ..common import daemon
+from ..common import daemon, keystone_auth
 from ..common.discovery import Publisher
 from ..common.sandesh import FUNCTIONAL, NON_FUNCTIONAL, IntrospectServer
 from . import introspect, peers
@@ -50,16 +51,31 @@ def ifmap_addr(cp: configparser.ConfigParser) -> str:
     return ""
 
 
+_TOKENS: dict[str, str] = {}
+
+
+def forget_token(path: str = KEYSTONE_AUTH_CONF) -> None:
+    _TOKENS.pop(path, None)
+
+
 def api_auth_headers(path: str = KEYSTONE_AUTH_CONF) -> dict[str, str]:
+    """{'X-Auth-Token': ...} from the keystone of contrail-keystone-auth.conf ({} when it cannot be had)."""
     if not os.path.exists(path):
         return {}
-    cp = daemon.read_conf([path])
-    user = daemon.get(cp, "KEYSTONE", "admin_user")
-    password = daemon.get(cp, "KEYSTONE", "admin_password")
-    if not user:
-        return {}
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}", "X-Tenant-Name": daemon.get(cp, "KEYSTONE", "admin_tenant_name", "admin")}
+    if path not in _TOKENS:
+        cp = daemon.read_conf([path])
+        k = lambda key, d="": daemon.get(cp, "KEYSTONE", key, d)  # noqa: E731
+        if not k("admin_user"):
+            return {}
+        url = k("auth_url") or f"{k('auth_protocol', 'http')}://{k('auth_host', '127.0.0.1')}:{k('auth_port', '35357')}/v2.0"
+        try:
+            _TOKENS[path] = keystone_auth.get_token(url, k("admin_user"), k("admin_password"),
+                                                    k("admin_tenant_name", "admin"),
+                                                    k("user_domain_name", "Default"),
+                                                    k("project_domain_name", k("user_domain_name", "Default"))).id
+        except (keystone_auth.KeystoneUnreachable, keystone_auth.KeystoneRefused, ValueError, KeyError):
+            return {}
+    return {"X-Auth-Token": _TOKENS[path]}
 
 
 class ControlNode:
@@ -118,6 +134,7 @@ class ControlNode:
         try:
             routers = peers.fetch_routers(self.api, self.api_port, headers=api_auth_headers(self.auth_conf))
         except peers.ApiError as exc:
+            forget_token(self.auth_conf)
             if self.api_up:
                 self.log(f"config API unreachable: {exc}")
             self.api_up = False
