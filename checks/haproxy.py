@@ -1,7 +1,8 @@
 """HAProxy configuration (haproxy.cfg) as structured facts. Pure.
 
-Only what the ISSU needs: frontends (name, bind addresses, default_backend) and
-backends (name, servers with address:port and whether they are disabled). Sections
+Only what the ISSU needs: frontends (name, bind addresses, default_backend, whether the
+section says `disabled`: HAProxy then creates it stopped and releases its port, configuration.txt
+"disabled") and backends (name, servers with address:port and whether they are disabled). Sections
 are `global`, `defaults`, `frontend NAME`, `backend NAME`, `listen NAME`.
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Proxy:
     binds: list[str] = field(default_factory=list)
     default_backend: str | None = None
     servers: list[Server] = field(default_factory=list)
+    disabled: bool = False
 
 
 @dataclass
@@ -80,6 +82,10 @@ def parse(text: str) -> HaproxyConfig:
             continue
         if words[0] == "bind" and len(words) > 1:
             current.binds.extend(b for b in words[1].split(","))
+        elif words == ["disabled"]:
+            current.disabled = True
+        elif words == ["enabled"]:
+            current.disabled = False
         elif words[0] == "default_backend" and len(words) > 1:
             current.default_backend = words[1]
         elif words[0] == "server" and len(words) > 2:

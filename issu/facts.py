@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import shlex
 
-from checks import contrail_status, haproxy, ini, introspect, versions
+from checks import contrail_status, haproxy, ini, introspect, keystone, versions
+from checks import service_status as service_status_parser
 from issu.inventory import ControllerCluster, Node, Role
 from issu.steps import Step
 
@@ -107,19 +108,51 @@ def config_nodes(cluster: ControllerCluster) -> tuple[Node, ...]:
     return cluster.with_role(Role.config)
 
 
-def _curl_config(user: str, password: str, data: str | None = None) -> str:
-    def q(s: str) -> str:
-        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    lines = [f"user = {q(user + ':' + password)}"]
-    if data is not None:
-        lines += ['header = "Content-Type: application/json"', f"data = {q(data)}"]
+def _q(s: str) -> str:
+    """A value for a curl config file (-K): double-quoted, backslash and quote escaped."""
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# One keystone token per loaded inventory (the runbook's process), refreshed on a 401.
+_TOKENS: dict[tuple[str, str, str], str] = {}
+
+
+def keystone_token(step: Step, inventory, via: Node, *, fresh: bool = False) -> str:
+    """An admin token from the inventory's keystone (v2.0 or v3), obtained on `via` with curl.
+
+    The password goes to curl on stdin (`-K -`), never on a command line; the response (it
+    holds the token) is withheld from the report, and the token joins the fleet's redactor.
+    Wrong credentials raise checks.keystone.KeystoneRefused (401).
+    """
+    key = (str(getattr(inventory, "path", id(inventory))), inventory.model.keystone_url(),
+           inventory.model.keystone.admin_user)
+    if not fresh and key in _TOKENS:
+        return _TOKENS[key]
+    m = inventory.model
+    ks = m.keystone
+    version = inventory.model.keystone_version()
+    password = inventory.secret(ks.admin_password).resolve()
+    body = (keystone.v2_body(ks.admin_user, password, ks.admin_tenant_name) if version == "v2.0" else
+            keystone.v3_body(ks.admin_user, password, ks.admin_tenant_name, ks.user_domain_name,
+                             ks.project_domain_name))
+    config = "\n".join([f"url = {_q(inventory.model.keystone_url() + keystone.token_path(version))}",
+                        'header = "Content-Type: application/json"', f"data = {_q(body)}"]) + "\n"
+    tls = (["--cacert", ks.ca_file] if ks.ca_file else []) + (["-k"] if ks.insecure else [])
+    cmd = ["curl", "-sS", "-i", "--max-time", "20", *tls, "-X", "POST", "-K", "-"]
+    res = step.fleet.executor(via).run(cmd, read_only=True, stdin=config, secret_output=True,
+                                       title=f"keystone {version} token for {ks.admin_user}").check()
+    token = keystone.parse_token_response(res.stdout, version)
+    step.fleet.add_secret(token)
+    _TOKENS[key] = token
+    return token
+
+
+def api_call_config(step: Step, inventory, via: Node, body: str | None = None, *, fresh: bool = False) -> str:
+    """curl -K config for a config API call: the keystone token as X-Auth-Token (and a JSON body), for stdin."""
+    lines = [f"header = {_q('X-Auth-Token: ' + keystone_token(step, inventory, via, fresh=fresh))}"]
+    if body is not None:
+        lines += ['header = "Content-Type: application/json"', f"data = {_q(body)}"]
     return "\n".join(lines) + "\n"
-
-
-def api_call_config(inventory, body: str | None = None) -> str:
-    """curl -K config for a config API call: credentials (and a JSON body), for stdin."""
-    ks = inventory.model.keystone
-    return _curl_config(ks.admin_user, inventory.secret(ks.admin_password).resolve(), body)
 
 
 def api_call_command(api: str, method: str, path: str) -> str:
@@ -127,21 +160,35 @@ def api_call_command(api: str, method: str, path: str) -> str:
     return f"curl -sS --fail --max-time 20 -X {method} -K - {shlex.quote(url)}"
 
 
+def _unauthorized(res) -> bool:
+    """curl --fail on a 401: exit 22, 'The requested URL returned error: 401'."""
+    return res.rc == 22 and " 401" in res.stderr
+
+
+def api_read(step: Step, inventory, via: Node, api: str, method: str, path: str, body: str | None = None,
+             title: str | None = None) -> str:
+    """A read-only config API call with the keystone token; a 401 gets a fresh token and one retry
+    (as vnc_api does: contrail-controller R3.2 src/api-lib/vnc_api.py _request)."""
+    cmd = api_call_command(api, method, path)
+    ex = step.fleet.executor(via)
+    res = ex.run(cmd, read_only=True, sudo=True, stdin=api_call_config(step, inventory, via, body), title=title)
+    if _unauthorized(res):
+        res = ex.run(cmd, read_only=True, sudo=True, title=title,
+                     stdin=api_call_config(step, inventory, via, body, fresh=True))
+    return res.check().stdout
+
+
 def api_fq_name_to_uuid(step: Step, inventory, via: Node, api: str, obj_type: str, fq_name: list[str]) -> str:
     body = json.dumps({"type": obj_type, "fq_name": fq_name})
-    out = step.read(via, api_call_command(api, "POST", "fqname-to-id"), stdin=api_call_config(inventory, body),
-                    title=f"config API fqname-to-id {':'.join(fq_name)}").stdout
+    out = api_read(step, inventory, via, api, "POST", "fqname-to-id", body,
+                   title=f"config API fqname-to-id {':'.join(fq_name)}")
     return json.loads(out)["uuid"]
 
 
 def api_get(step: Step, inventory, via: Node, api: str, path: str) -> str:
-    """GET on a config API (`api` = ip:port) with the keystone admin credentials. The
-    credentials go to curl on stdin (-K -): never on a command line, redacted in reports."""
-    ks = inventory.model.keystone
-    password = inventory.secret(ks.admin_password).resolve()
-    url = f"http://{api}/{path.lstrip('/')}"
-    return step.read(via, f"curl -sS --fail --max-time 20 -K - {shlex.quote(url)}",
-                     stdin=_curl_config(ks.admin_user, password), title=f"config API GET {url}").stdout
+    """GET on a config API (`api` = ip:port) with a keystone token (X-Auth-Token). The token goes
+    to curl on stdin (-K -): never on a command line, redacted in reports."""
+    return api_read(step, inventory, via, api, "GET", path, title=f"config API GET http://{api}/{path.lstrip('/')}")
 
 
 def bgp_routers(step: Step, inventory, via: Node, api: str):
@@ -197,3 +244,10 @@ def config_restricted(step: Step, node: Node) -> bool:
     text = read_conf(step, node, "/etc/contrail/supervisord_config.conf")
     files = (ini.parse_ini(text).get("include", {}).get("files") or "").split()
     return bool(files) and not any(f.endswith("*.ini") for f in files)
+
+
+def service_status(step: Step, node: Node, name: str) -> service_status_parser.ServiceStatus:
+    """`service NAME status` judged by what it prints (upstart exits 0 when stopped, systemd and
+    LSB scripts 3): checks.service_status, never the exit code alone."""
+    res = step.probe(node, f"service {shlex.quote(name)} status", title=f"service {name} status")
+    return service_status_parser.parse_status(res.rc, res.stdout, res.stderr)

@@ -65,6 +65,13 @@ class Fleet:
             )
         return self._executors[node.name]
 
+    def add_secret(self, secret: str) -> None:
+        """A secret learnt during the run (a keystone token): masked by the journal, every executor
+        (present and future) and their Allure attachments from now on."""
+        self.redactor.add(secret)
+        for ex in self._executors.values():
+            ex.redactor.add(secret)
+
     def each(self, nodes: Sequence[Node], fn: Callable[[SshExecutor], T]) -> list[tuple[Node, T | BaseException]]:
         """fn(executor) on every node, in parallel (bounded), results in node order."""
         pairs = fan_out(lambda n: fn(self.executor(n)), list(nodes), self.max_parallel)

@@ -43,3 +43,35 @@ def switch_backend(text: str, frontend_port: int, servers: list[tuple[str, str, 
 
 def _servers(indent: str, servers: list[tuple[str, str, int]], options: str) -> list[str]:
     return [f"{indent}server {name} {ip}:{port} {options}\n" for name, ip, port in servers]
+
+
+def set_frontends_disabled(text: str, ports: list[int], disabled: bool) -> str:
+    """Add (or remove) the `disabled` keyword of the frontends bound on `ports`; nothing else
+    changes. A disabled frontend is created stopped and releases its port (HAProxy
+    configuration.txt, "disabled"), so a reload freezes exactly these front-ends."""
+    cfg = haproxy.parse(text)
+    names = {("listen" if fe.kind == "listen" else "frontend", fe.name)
+             for fe in (cfg.frontend_on_port(p) for p in ports) if fe is not None}
+    out: list[str] = []
+    inside = False
+    for line in text.splitlines(keepends=True):
+        words = line.split("#", 1)[0].split()
+        if words and not line[:1].isspace() and words[0] in haproxy.SECTION_KEYWORDS:
+            inside = tuple(words[:2]) in names
+            out.append(line if line.endswith("\n") else line + "\n")
+            if inside and disabled:
+                out.append("    disabled\n")
+            continue
+        if inside and words in (["disabled"], ["enabled"]):
+            continue
+        out.append(line)
+    return "".join(out)
+
+
+def switch_backends(text: str, servers_by_port: dict[int, list[tuple[str, str, int]]]) -> str:
+    """switch_backend for each frontend port present in the file (absent ports are skipped)."""
+    cfg = haproxy.parse(text)
+    for port, servers in servers_by_port.items():
+        if cfg.frontend_on_port(port) is not None:
+            text = switch_backend(text, port, servers)
+    return text

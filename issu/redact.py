@@ -71,6 +71,11 @@ class Redactor:
         ordered = sorted(forms, key=lambda f: (-len(f), f))
         self._pattern = re.compile("|".join(re.escape(f) for f in ordered)) if ordered else None
 
+    def add(self, secret: str) -> None:
+        """Mask `secret` from now on, in place (a credential learnt during the run: a keystone token)."""
+        grown = Redactor((*self._secrets, secret))
+        self._secrets, self._pattern = grown._secrets, grown._pattern
+
     def extend(self, secrets: Iterable[str | None]) -> "Redactor":
         """A new redactor that also masks `secrets`."""
         return Redactor((*self._secrets, *secrets))

@@ -70,8 +70,9 @@ class Step:
 
     # -- planning ---------------------------------------------------------------
     def plan(self, node: Node, command: str | Sequence[str], why: str, *, timeout: float | None = None,
-             diff: str = "") -> None:
-        self.changes.append(Change(node, command, why, diff=diff, timeout=timeout))
+             diff: str = "", stdin: str | None = None) -> None:
+        """stdin: what the command reads (credentials: never on its command line; redacted in reports)."""
+        self.changes.append(Change(node, command, why, diff=diff, timeout=timeout, stdin=stdin))
 
     def plan_ini(self, node: Node, path: str, section: str, key: str, value: str | None, why: str) -> bool:
         """Plan `openstack-config --set|--del` unless the file already says so. Returns whether planned."""

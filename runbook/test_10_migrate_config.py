@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import allure
 
-from checks import contrail_status, verdicts
+from checks import contrail_status, issu_logs, verdicts
 from checks.evidence import CheckResult, fmt_set
 from issu import facts, issu_conf, northbound, provision
 from issu.inventory import Role
+from issu.remote import CommandFailed
 from issu.steps import done_when
 
 PHASE = "migrate-config"
@@ -21,9 +22,13 @@ UNLESS_FINALIZED = done_when(facts.finalized, "the upgrade is finalized: the con
 
 CONFIG_FILES = "/etc/contrail/supervisord_config_files"
 ISSU_SUPERVISOR_CONF = "/etc/supervisor/conf.d/contrail-issu.conf"
-# The seed's [program:contrail-issu] keys, in its order.
+SYNC_TIMEOUT = 1800  # seconds; the real pre-/post-/zk-sync never give up on an unreachable database
+# The seed's [program:contrail-issu] keys, in its order. The command passes the conf as the vendor's
+# issu_process.sh does (contrail-controller R3.2 src/config/utils/issu_process.sh issu_run_sync:
+# 'contrail-issu-run-sync --conf_file /etc/contrail/contrail-issu.conf'); the seed's bare
+# `contrail-issu-run-sync` would run on the built-in defaults (10.84.24.35).
 ISSU_PROGRAM = (
-    ("command", "contrail-issu-run-sync"),
+    ("command", f"contrail-issu-run-sync --conf_file {issu_conf.PATH}"),
     ("numprocs", "1"),
     ("process_name", "%(process_num)s"),
     ("redirect_stderr", "true"),
@@ -57,7 +62,8 @@ def test_bgp_peer_old_and_new_controllers(inventory, step):
     for control in facts.controls(m.new):
         if control.ip not in registered:
             step.plan(runner, provision.control_command(inventory, control, facts.first_config(m.old).ip, "add"),
-                      f"add new control node {control.name} as a bgp-router in the old cluster")
+                      f"add new control node {control.name} as a bgp-router in the old cluster",
+                      stdin=provision.credentials_conf(inventory))
     if not step.apply():
         return
     after = {r.address: r for r in facts.bgp_routers(step, inventory, runner, old_api)}
@@ -103,23 +109,29 @@ def _api_answers(step, node) -> CheckResult:
 @allure.title("Freeze the north bound communication of Contrail")
 @UNLESS_FINALIZED
 def test_freeze_northbound(inventory, step):
+    """Only the Contrail front-ends (API, discovery, analytics) are frozen; keystone keeps answering."""
     northbound.plan_freeze(step, inventory)
     if step.apply():
-        step.expect(northbound.state(step, inventory, want_frozen=True))
+        step.eventually(lambda: northbound.states(step, inventory, want_frozen=True), timeout=30,
+                        what="Contrail front-ends refused, keystone answering")
 
 
 def render_issu_conf(step, inventory) -> str:
+    """contrail-issu.conf as issu_process.sh + issu_contrail_generate_moreconf write it (issu/issu_conf.py):
+    new_api_info holds the run_sync SSH login of EVERY new config node."""
     m = inventory.model
     old_text = facts.read_conf(step, facts.first_config(m.old), facts.conf_path("contrail-api"))
     new_text = facts.read_conf(step, facts.first_config(m.new), facts.conf_path("contrail-api"))
     ks = m.keystone
+    login = (m.run_sync.ssh_user, inventory.secret(m.run_sync.ssh_password).resolve())
 
     def hosts(role):
         return {n.ip: n.name for n in m.new.with_role(role)}
 
     return issu_conf.render(
         issu_conf.read_api_conf(old_text), issu_conf.read_api_conf(new_text),
-        new_api_ip=facts.first_config(m.new).ip, api_port=facts.API_PORT, admin_user=ks.admin_user,
+        new_api_logins={n.ip: login for n in facts.config_nodes(m.new)},
+        api_server_ip=facts.first_config(m.new).ip, api_port=facts.API_PORT, admin_user=ks.admin_user,
         admin_password=inventory.secret(ks.admin_password).resolve(), admin_tenant=ks.admin_tenant_name,
         openstack_ip=m.openstack.ip, db_hosts=hosts(Role.database), config_hosts=hosts(Role.config),
         analytics_hosts=hosts(Role.analytics), control_hosts=hosts(Role.control))
@@ -135,13 +147,34 @@ def test_generate_issu_conf(inventory, step):
                        mode="0600")
     if not step.apply():
         return
+    old_api = issu_conf.read_api_conf(facts.read_conf(step, facts.first_config(m.old), facts.conf_path("contrail-api")))
+    new_api = issu_conf.read_api_conf(facts.read_conf(step, facts.first_config(m.new), facts.conf_path("contrail-api")))
     results = []
     for node in facts.config_nodes(m.new):
         text = facts.read_conf(step, node, issu_conf.PATH)
-        for key, want in (("odb_prefix", m.old.cluster_id), ("ndb_prefix", m.new.cluster_id),
-                          ("old_rabbit_vhost", m.old.rabbit_vhost), ("new_rabbit_vhost", m.new.rabbit_vhost)):
-            results.append(verdicts.ini_value(text, "DEFAULTS", key, want, node.name, issu_conf.PATH))
+        results.append(CheckResult(ok=text == content, what=issu_conf.PATH, expected="the generated content",
+                                   found="identical" if text == content else "differs", host=node.name))
+        for side, api in (("old", old_api), ("new", new_api)):
+            for key, want in issu_conf.side_values(side, api):
+                if "password" not in key:
+                    results.append(verdicts.ini_value(text, "DEFAULTS", key, want.replace("%", "%%"), node.name,
+                                                      issu_conf.PATH))
     step.expect(*results)
+
+
+def run_sync_tool(step, node, tool: str, log: str, verdict, why: str) -> None:
+    """Run a one-shot contrail-issu tool, then judge it from its log (the real tools exit 0 whatever
+    they did, and hang on an unreachable database: `timeout` bounds that, the log says why)."""
+    step.plan(node, ["timeout", str(SYNC_TIMEOUT), tool, "--conf_file", issu_conf.PATH], why,
+              timeout=SYNC_TIMEOUT + 60)
+    try:
+        if not step.apply():
+            return
+        failure = None
+    except CommandFailed as exc:
+        failure = CheckResult(ok=False, what=tool, expected="exit 0", found=str(exc).splitlines()[0], host=node.name)
+    text = step.read(node, ["tail", "-n", "5000", log]).stdout
+    step.expect(*([failure] if failure else []), verdict(text))
 
 
 @allure.title("Initiate the pre-sync (contrail-issu-pre-sync)")
@@ -149,9 +182,11 @@ def test_generate_issu_conf(inventory, step):
 def test_pre_sync(inventory, step):
     m = inventory.model
     runner = facts.first_config(m.new)
-    step.plan(runner, ["contrail-issu-pre-sync", "-c", issu_conf.PATH], "copy the old config database to the new one",
-              timeout=1800)
-    if not step.apply():
+    run_sync_tool(step, runner, "contrail-issu-pre-sync", issu_logs.PRE_SYNC_LOG,
+                  lambda text: issu_logs.cassandra_sync(text, issu_logs.PRE_SYNC_KEYSPACES, "contrail-issu-pre-sync",
+                                                        runner.name),
+                  "copy the old config database to the new one")
+    if step.check_only:
         return
     old_vns = facts.virtual_networks(step, inventory, runner, facts.api_of(m.old))
     new_vns = facts.virtual_networks(step, inventory, runner, facts.api_of(m.new))
@@ -189,15 +224,23 @@ def test_run_sync_under_supervisor(inventory, step):
     if not step.apply():
         return
 
+    new_config = facts.config_nodes(m.new)
+
     def running():
+        """RUNNING is not enough (a wrong new_api_info password keeps it RUNNING, retrying): its log must
+        show supervisor-config stopped and started on every new config node and the sync done."""
         out = []
-        for node in facts.config_nodes(m.new)[:1]:
+        for node in new_config[:1]:
             status = contrail_status.parse_supervisorctl(
                 step.probe(node, "supervisorctl -c /etc/supervisor/supervisord.conf status").stdout)
             out.append(verdicts.program_running(status, node.name, "contrail-issu"))
+            log = step.read(node, ["tail", "-n", "5000", issu_logs.RUN_SYNC_LOG]).stdout
+            out += issu_logs.run_sync(log, len(new_config), node.name)
         return out
 
-    step.eventually(running, timeout=60, what="contrail-issu RUNNING")
+    step.eventually(running, timeout=180, interval=3, what="contrail-issu RUNNING, config synced, APIs restarted")
+    step.eventually(lambda: [_api_answers(step, n) for n in new_config], timeout=90,
+                    what="new contrail-api answering after supervisor-config start")
 
 
 @allure.title("Unfreeze the north bound communication")
@@ -205,7 +248,8 @@ def test_run_sync_under_supervisor(inventory, step):
 def test_unfreeze_northbound(inventory, step):
     northbound.plan_unfreeze(step, inventory)
     if step.apply():
-        step.eventually(lambda: [northbound.state(step, inventory, want_frozen=False)], timeout=30, what="VIP answers")
+        step.eventually(lambda: northbound.states(step, inventory, want_frozen=False), timeout=30,
+                        what="Contrail front-ends and keystone answer")
 
 
 @allure.title("The runtime sync replicates: an object created through the northbound VIP reaches the new cluster")

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import allure
 
-from checks import config_api, contrail_status, haproxy, verdicts
+from checks import config_api, contrail_status, haproxy, issu_logs, verdicts, zkcli
 from checks.evidence import CheckResult, fmt_set
 from issu import facts, haproxy_edit, issu_conf, northbound, provision
 from issu.inventory import Role
+from issu.remote import CommandFailed
 from issu.steps import done_when
 
 PHASE = "finalize"
@@ -23,6 +24,7 @@ UNLESS_FINALIZED = done_when(facts.finalized, "the northbound already points at 
 OLD_SERVICES = (("config", Role.config), ("analytics", Role.analytics), ("control", Role.control),
                 ("webui", Role.webui))
 ISSU_SUPERVISOR_CONF = "/etc/supervisor/conf.d/contrail-issu.conf"
+SYNC_TIMEOUT = 1800  # seconds; the real post-/zk-sync never give up on an unreachable database
 PROVISION = {  # role -> (script, API collection of its objects)
     Role.config: ("provision_config_node.py", "config-nodes"),
     Role.analytics: ("provision_analytics_node.py", "analytics-nodes"),
@@ -36,9 +38,10 @@ def old_services_stopped(step, m) -> list[CheckResult]:
     for node in m.old.nodes:
         for name, role in OLD_SERVICES:
             if role in node.roles:
-                rc = step.probe(node, f"service supervisor-{name} status").rc  # LSB: 3 = not running
-                results.append(CheckResult(ok=rc == 3, what=f"old supervisor-{name}", expected="stopped",
-                                           found="stopped" if rc == 3 else f"status exit {rc}", host=node.name))
+                # judged by what `service X status` prints: upstart exits 0 also when stopped
+                st = facts.service_status(step, node, f"supervisor-{name}")
+                results.append(CheckResult(ok=st.stopped, what=f"old supervisor-{name}", expected="stopped",
+                                           found=st.describe(), host=node.name))
     return results
 
 
@@ -74,7 +77,8 @@ def test_stop_old_services(inventory, step):
     m = inventory.model
     for node in m.old.nodes:
         for name, role in OLD_SERVICES:
-            if role in node.roles and step.probe(node, f"service supervisor-{name} status").rc == 0:
+            # not when already stopped: upstart's `stop` of a stopped job fails ("Unknown instance")
+            if role in node.roles and not facts.service_status(step, node, f"supervisor-{name}").stopped:
                 step.plan(node, f"service supervisor-{name} stop", f"stop the old {name} services", timeout=120)
     if not step.apply():
         return
@@ -84,22 +88,35 @@ def test_stop_old_services(inventory, step):
 @allure.title("Perform post-sync: remove the run-sync, contrail-issu-post-sync, contrail-issu-zk-sync")
 @UNLESS_FINALIZED
 def test_post_sync(inventory, step):
+    """As issu_process.sh issu_post_sync (contrail-controller R3.2 src/config/utils): remove the program,
+    restart supervisord, then post-sync and zk-sync with --conf_file. Both are judged from their logs
+    (/var/log/issu_contrail_post_sync.log, /var/log/issu_contrail_zk.log: the real ones print little and
+    exit 0 whatever happened; zk-sync logs 'passed...' even after 'failed...') and zk-sync from the data:
+    the new ZooKeeper holds fq-name-to-uuid, api-server, id under the new prefix, as on the old side."""
     m = inventory.model
     runner = facts.first_config(m.new)
     for node in facts.config_nodes(m.new):
         if step.probe(node, ["test", "-f", ISSU_SUPERVISOR_CONF]).rc == 0:
             step.plan(node, ["rm", "-f", ISSU_SUPERVISOR_CONF], "remove the run-sync program")
             step.plan(node, "service supervisor restart", "stop the run-sync")
-    step.plan(runner, ["contrail-issu-post-sync", "-c", issu_conf.PATH], "copy the remaining state", timeout=1800)
-    if not step.apply():
-        return
-    zk = step.fleet.executor(runner).run(["contrail-issu-zk-sync", "-c", issu_conf.PATH], read_only=False,
-                                         title="contrail-issu-zk-sync", timeout=1800)
-    output = zk.stdout + zk.stderr
-    # Known trap: zk-sync can print NotEmptyError and still say "passed". Exit code and text both count.
-    clean = zk.rc == 0 and "passed" in output.lower() and "error" not in output.lower()
-    results = [CheckResult(ok=clean, what="contrail-issu-zk-sync", expected="exit 0, 'passed', no error",
-                           found=f"exit {zk.rc}: {' '.join(output.split())[-300:]}", host=runner.name)]
+    timeout = ["timeout", str(SYNC_TIMEOUT)]
+    step.plan(runner, [*timeout, "contrail-issu-post-sync", "--conf_file", issu_conf.PATH],
+              "copy the remaining keyspaces", timeout=SYNC_TIMEOUT + 60)
+    step.plan(runner, [*timeout, "contrail-issu-zk-sync", "--conf_file", issu_conf.PATH],
+              "copy fq-name-to-uuid, api-server, id to the new ZooKeeper", timeout=SYNC_TIMEOUT + 60)
+    results = []
+    try:
+        if not step.apply():
+            return
+    except CommandFailed as exc:
+        results.append(CheckResult(ok=False, what="post-sync / zk-sync", expected="exit 0",
+                                   found=str(exc).splitlines()[0], host=runner.name))
+    post_log = step.read(runner, ["tail", "-n", "5000", issu_logs.POST_SYNC_LOG]).stdout
+    zk_log = step.read(runner, ["tail", "-n", "5000", issu_logs.ZK_SYNC_LOG]).stdout
+    results.append(issu_logs.cassandra_sync(post_log, issu_logs.POST_SYNC_KEYSPACES, "contrail-issu-post-sync",
+                                            runner.name))
+    results.append(issu_logs.zk_sync(zk_log, runner.name))
+    results += zk_znodes_copied(step, m)
     for node in facts.config_nodes(m.new):
         status = contrail_status.parse_supervisorctl(
             step.probe(node, "supervisorctl -c /etc/supervisor/supervisord.conf status").stdout)
@@ -107,6 +124,22 @@ def test_post_sync(inventory, step):
         results.append(CheckResult(ok="contrail-issu" not in names, what="run-sync program", expected="gone",
                                    found=fmt_set(names) or "no programs", host=node.name))
     step.expect(*results)
+
+
+def zk_znodes_copied(step, m) -> list[CheckResult]:
+    """zkCli.sh `ls` on a database node of each side: the children of every ISSU znode are the same."""
+    old_db, new_db = m.old.with_role(Role.database)[0], m.new.with_role(Role.database)[0]
+    results = []
+    for name in zkcli.ISSU_ZNODES:
+        old_path, new_path = zkcli.znode(m.old.cluster_id, name), zkcli.znode(m.new.cluster_id, name)
+        old = zkcli.parse_ls(step.read(old_db, zkcli.ls_command(old_db.ip, old_path)).stdout)
+        new = zkcli.parse_ls(step.read(new_db, zkcli.ls_command(new_db.ip, new_path)).stdout)
+        results.append(CheckResult(ok=old is not None and new is not None and sorted(old) == sorted(new),
+                                   what=f"new ZooKeeper {new_path}", expected=f"the children of old {old_path} "
+                                   f"({len(old) if old is not None else 'absent'})",
+                                   found="absent" if new is None else fmt_set(set(new) ^ set(old or [])) or
+                                   f"same {len(new)}", host=new_db.name))
+    return results
 
 
 @allure.title("Update the supervisor-config files and run contrail-status on the new controllers")
@@ -131,26 +164,36 @@ def test_restore_supervisor_config(inventory, step):
 
 @allure.title("Open the north bound communication and point HAProxy at the new controllers")
 def test_switch_haproxy_and_unfreeze(inventory, step):
+    """Every Contrail front-end (API 8082, discovery 5998, analytics 8081 when present) gets the new
+    nodes as its backend and is enabled again, in one edit + `haproxy -c` + reload."""
     m = inventory.model
     os_node = m.openstack
     text = facts.read_conf(step, os_node, os_node.haproxy_cfg)
-    servers = [(n.name, n.ip, facts.API_PORT) for n in facts.config_nodes(m.new)]
-    wanted = haproxy_edit.switch_backend(text, os_node.api_frontend_port, servers)
-    switched = step.plan_file(os_node, os_node.haproxy_cfg, wanted, "config API backend: the new config nodes")
-    if switched:
-        step.plan(os_node, ["haproxy", "-c", "-f", os_node.haproxy_cfg], "validate the configuration")
-    if northbound.is_frozen(step, inventory):
-        step.plan(os_node, "service haproxy start", "unfreeze the northbound, now toward the new controllers")
-    elif switched:
-        step.plan(os_node, "service haproxy reload", "load the new backend")
+    ports = northbound.present_ports(haproxy.parse(text), inventory)
+    want: dict[int, list[tuple[str, str, int]]] = {}
+    for port, (role, backend_port) in northbound.contrail_ports(inventory).items():
+        if port in ports:
+            want[port] = [(n.name, n.ip, backend_port) for n in m.new.with_role(role)]
+    wanted = haproxy_edit.set_frontends_disabled(haproxy_edit.switch_backends(text, want), ports, False)
+    northbound.plan_apply(step, inventory, text, wanted,
+                          "Contrail front-ends " + ", ".join(map(str, ports)) + ": the new nodes, enabled")
+    if step.probe(os_node, ["pidof", "haproxy"]).rc != 0:
+        step.plan(os_node, "service haproxy start", "HAProxy is not running: start it")
     if not step.apply():
         return
     cfg = haproxy.parse(facts.read_conf(step, os_node, os_node.haproxy_cfg))
-    behind = {f"{s.address}:{s.port}" for s in cfg.servers_behind(cfg.frontend_on_port(os_node.api_frontend_port))}
-    want = {f"{ip}:{port}" for _, ip, port in servers}
-    step.expect(CheckResult(ok=behind == want, what="HAProxy config API backend", expected=fmt_set(want),
-                            found=fmt_set(behind), host=os_node.name))
-    step.eventually(lambda: [northbound.state(step, inventory, want_frozen=False)], timeout=30, what="VIP answers")
+    results = []
+    for port, servers in want.items():
+        fe = cfg.frontend_on_port(port)
+        behind = {f"{s.address}:{s.port}" for s in cfg.servers_behind(fe)} if fe else set()
+        expected = {f"{ip}:{p}" for _, ip, p in servers}
+        results.append(CheckResult(ok=behind == expected and fe is not None and not fe.disabled,
+                                   what=f"HAProxy front-end :{port} backend", expected=fmt_set(expected) + ", enabled",
+                                   found=fmt_set(behind) + (", disabled" if fe and fe.disabled else ""),
+                                   host=os_node.name))
+    step.expect(*results)
+    step.eventually(lambda: northbound.states(step, inventory, want_frozen=False), timeout=30,
+                    what="Contrail front-ends and keystone answer")
     northbound.probe_object_lands(step, inventory, facts.api_of(m.new), "northbound-on-new")
 
 
@@ -167,15 +210,15 @@ def test_provision_old_out_new_in(inventory, step):
         for role, (script, _) in PROVISION.items():
             if role in node.roles and node.name in present[role]:
                 step.plan(runner, provision.node_command(inventory, script, node, new_api_ip, "del"),
-                          f"remove old {role.value} node {node.name}")
+                          f"remove old {role.value} node {node.name}", stdin=provision.credentials_conf(inventory))
         if Role.control in node.roles and node.name in controls_present:
             step.plan(runner, provision.control_command(inventory, node, new_api_ip, "del"),
-                      f"remove old control node {node.name}")
+                      f"remove old control node {node.name}", stdin=provision.credentials_conf(inventory))
     for node in m.new.nodes:
         for role, (script, _) in PROVISION.items():
             if role in node.roles and node.name not in present[role]:
                 step.plan(runner, provision.node_command(inventory, script, node, new_api_ip, "add"),
-                          f"add new {role.value} node {node.name}")
+                          f"add new {role.value} node {node.name}", stdin=provision.credentials_conf(inventory))
     if not step.apply():
         return
     routers = facts.bgp_routers(step, inventory, runner, facts.api_of(m.new))

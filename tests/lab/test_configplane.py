@@ -8,12 +8,16 @@ and the tools' failures on bad input. `down` at the end.
 """
 from __future__ import annotations
 
+import base64
 import json
 import time
+import urllib.error
 import urllib.request
 
 import pytest
 
+from issu import haproxy_edit
+from lab.contrail.sim.common import keystone_auth
 from lab.node_exec import run_in_node
 from tests.lab.conftest import running_lab
 
@@ -58,9 +62,45 @@ def status_lines(lab, node: str) -> dict[str, str]:
     return {parts[0]: parts[1] for parts in (l.split(None, 1) for l in out.splitlines()) if len(parts) == 2}
 
 
+def token(lab) -> str:
+    """A keystone v2.0 token from the lab's keystone, through HAProxy's admin front-end."""
+    return keystone_auth.get_token(f"http://{VIP}:35357/v2.0", "admin", admin_password(lab), "admin").id
+
+
+def api_status(url: str, headers: dict[str, str]):
+    """(status, body, headers); header names case-insensitive (HAProxy 2 sends them lower-case)."""
+    req = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode(), r.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), e.headers
+
+
+@pytest.mark.parametrize("api", [OLD, NEW, VIP])
+def test_api_refuses_basic_auth_and_missing_or_garbage_tokens(lab, api):
+    url = f"http://{api}:8082/virtual-networks"
+    basic = "Basic " + base64.b64encode(f"admin:{admin_password(lab)}".encode()).decode()
+    for headers in ({}, {"Authorization": basic}, {"X-Auth-Token": "garbage"},
+                    {"X-Auth-Token": "0123456789abcdef0123456789abcdef"}):
+        code, body, h = api_status(url, headers)
+        assert (code, body) == (401, "Authentication required"), headers
+        assert h["WWW-Authenticate"] == f"Keystone uri='http://{VIP}:35357'"
+    code, body, _ = api_status(url, {"X-Auth-Token": token(lab)})
+    assert code == 200 and "virtual-networks" in json.loads(body)
+
+
+def test_keystone_refuses_a_wrong_password_in_its_json_shape(lab):
+    with pytest.raises(keystone_auth.KeystoneRefused) as err:
+        keystone_auth.get_token(f"http://{VIP}:5000/v2.0", "admin", "wrong", "admin")
+    assert err.value.status == 401
+    assert json.loads(err.value.body)["error"] == {
+        "code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}
+
+
 def test_controllers_provision_their_own_node_objects(lab):
     def names(ip: str, obj: str) -> set[str]:
-        res = sh(lab, "ctl-old-1", f"curl -s -u admin:{admin_password(lab)} http://{ip}:8082/{obj}s")
+        res = sh(lab, "ctl-old-1", f"curl -s -H 'X-Auth-Token: {token(lab)}' http://{ip}:8082/{obj}s")
         return {i["fq_name"][-1] for i in json.loads(res.stdout or "{}").get(f"{obj}s", [])} if res.returncode == 0 else set()
     for obj in ("config-node", "analytics-node", "database-node"):
         eventually(lambda: names(OLD, obj) == {"ctl-old-1"}, what=f"old {obj} provisioned")
@@ -88,13 +128,36 @@ def test_discovery_publishes_the_config_services(lab):
     eventually(lambda: want <= services(), what="config services published")
 
 
+def _http_code(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except (urllib.error.URLError, OSError):
+        return 0
+
+
 def test_northbound_freeze_and_unfreeze(lab):
+    """The runbook's freeze: `disabled` in the Contrail front-ends + reload. Those ports refuse,
+    keystone's front-ends keep answering; unfreeze restores them."""
     assert sh(lab, "openstack1", "contrail-nb-client create virtual-network nb-before").returncode == 0
     assert "nb-before" in vn_names(lab, OLD)
-    assert sh(lab, "openstack1", "service haproxy stop").returncode == 0
+    original = sh(lab, "openstack1", "cat /etc/haproxy/haproxy.cfg").stdout
+    frozen_cfg = haproxy_edit.set_frontends_disabled(original, [8082, 5998, 8081], True)
+    for text in (frozen_cfg,):
+        assert run_in_node(lab.lab_state_dir, "openstack1", ["sh", "-c", "cat > /etc/haproxy/haproxy.cfg"],
+                           input=text).returncode == 0
+    assert sh(lab, "openstack1", "haproxy -c -f /etc/haproxy/haproxy.cfg && service haproxy reload").returncode == 0
+    eventually(lambda: all(_http_code(f"http://{VIP}:{p}/") == 0 for p in (8082, 5998, 8081)),
+               what="Contrail front-ends refused")
+    assert _http_code(f"http://{VIP}:5000/") == 300 and _http_code(f"http://{VIP}:35357/") == 300
+    assert token(lab)  # keystone still issues tokens during the freeze
     frozen = sh(lab, "openstack1", "contrail-nb-client create virtual-network nb-frozen")
     assert frozen.returncode == 1 and "ERROR" in frozen.stderr
-    assert sh(lab, "openstack1", "service haproxy start").returncode == 0
+    assert run_in_node(lab.lab_state_dir, "openstack1", ["sh", "-c", "cat > /etc/haproxy/haproxy.cfg"],
+                       input=original).returncode == 0
+    assert sh(lab, "openstack1", "service haproxy reload").returncode == 0
     eventually(lambda: sh(lab, "openstack1", "contrail-nb-client list virtual-network").returncode == 0,
                what="VIP answers after unfreeze")
     assert "nb-frozen" not in vn_names(lab, OLD)
@@ -119,6 +182,28 @@ def provision_control(lab, host: str, ip: str, password: str, oper: str = "add")
     return sh(lab, "ctl-new-1", f"python /opt/contrail/utils/provision_control.py --host_name {host} --host_ip {ip} "
               f"--api_server_ip {OLD} --api_server_port 8082 --oper {oper} --admin_user admin "
               f"--admin_password {password} --admin_tenant_name admin --router_asn 64512 --ibgp_auto_mesh")
+
+
+def test_provision_tools_take_credentials_from_a_conf_file_not_the_command_line(lab):
+    """What issu/provision.py runs: `-c <0600 temp file>` with [DEFAULTS]/[KEYSTONE] (R3.2
+    provision_*.py), the file fed on stdin; provision_control.py has no --openstack_ip."""
+    from issu import provision
+
+    class _Inv:  # the two things credentials_conf needs from a loaded inventory
+        def __init__(self, inv):
+            self.model = inv.model
+            self.secret = inv.secret
+    conf = provision.credentials_conf(_Inv(lab))
+    node = lab.model.old.nodes[0]  # re-adding the old node to its own API: an idempotent update
+    cmd = provision.node_command(lab, "provision_config_node.py", node, OLD, "add")
+    assert admin_password(lab) not in cmd
+    before = set(sh(lab, "ctl-new-1", "ls /tmp").stdout.split())
+    res = run_in_node(lab.lab_state_dir, "ctl-new-1", ["sh", "-c", cmd], input=conf)
+    assert res.returncode == 0 and "Updated config-node ctl-old-1" in res.stdout, res.stderr
+    assert set(sh(lab, "ctl-new-1", "ls /tmp").stdout.split()) == before  # the credentials file is gone
+    res = sh(lab, "ctl-new-1", "python /opt/contrail/utils/provision_control.py --host_name x --host_ip 1.1.1.1 "
+             f"--api_server_ip {OLD} --openstack_ip {VIP}")
+    assert res.returncode == 2 and "unrecognized arguments: --openstack_ip" in res.stderr
 
 
 def issu_conf(lab, new_vhost: str = "contrail_new", odb_prefix: str = "") -> str:
