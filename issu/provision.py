@@ -46,14 +46,24 @@ def _wrap(argv: list[str]) -> str:
 
 
 def node_command(inventory, script: str, node: Node, api_ip: str, oper: str) -> str:
-    """provision_config_node.py / provision_analytics_node.py / provision_database_node.py (stdin: credentials_conf)."""
+    """provision_config_node.py / provision_analytics_node.py / provision_database_node.py (stdin: credentials_conf).
+
+    R3.2: --host_name, --host_ip, --api_server_ip required; add on an existing object changes
+    nothing (not even its IP); del of an absent one is a NoIdError traceback, exit 1; silent on
+    success. The runbook plans add/del from what the API lists, never from the tool's words."""
     return _wrap(["python", f"{UTILS}/{script}", "--api_server_ip", api_ip, "--api_server_port", str(facts.API_PORT),
                   "--host_name", node.name, "--host_ip", node.ip, "--oper", oper])
 
 
 def control_command(inventory, node: Node, api_ip: str, oper: str) -> str:
-    """provision_control.py: a control node as a bgp-router (iBGP auto-mesh when added; stdin: credentials_conf)."""
+    """provision_control.py --oper add|del: a control node as a bgp-router (stdin: credentials_conf).
+
+    R3.2 provision_control.py requires --router_asn, --api_server_ip and --api_server_port;
+    with --oper it touches the bgp-router only (--ibgp_auto_mesh would be ignored: only a run
+    without --oper writes the ASN/mesh to global-system-config, which the installer did).
+    add: an existing router is left as it is ("already exists", exit 0); the runbook plans an
+    add only for an absent router and a del only for a present one (del of an absent one is a
+    NoIdError traceback, exit 1)."""
     return _wrap(["python", f"{UTILS}/provision_control.py", "--api_server_ip", api_ip,
                   "--api_server_port", str(facts.API_PORT), "--host_name", node.name, "--host_ip", node.ip,
-                  "--oper", oper, "--router_asn", str(inventory.model.asn),
-                  *(["--ibgp_auto_mesh"] if oper == "add" else [])])
+                  "--oper", oper, "--router_asn", str(inventory.model.asn)])

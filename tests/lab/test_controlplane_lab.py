@@ -83,7 +83,7 @@ def provision(inv, on_node: str, api_ip: str, host: str, ip: str, oper: str = "a
     pw = sh(inv, on_node, "crudini --get /etc/contrail/contrail-keystone-auth.conf KEYSTONE admin_password").stdout.strip()
     cmd = (f"python /opt/contrail/utils/provision_control.py --host_name {host} --host_ip {ip} "
            f"--api_server_ip {api_ip} --api_server_port 8082 --oper {oper} --admin_user admin "
-           f"--admin_password '{pw}' --admin_tenant_name admin --router_asn 64512 --ibgp_auto_mesh")
+           f"--admin_password '{pw}' --admin_tenant_name admin --router_asn 64512")
     proc = sh(inv, on_node, cmd)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -47,8 +47,9 @@ NODEMGR_CONF = "/etc/contrail/contrail-vrouter-nodemgr.conf"
 EXTERNAL_ROUTER = "mx-gw-1"
 RESTRICTED = ("contrail-api", "contrail-discovery", "ifmap")
 SINGLETONS = ("contrail-schema", "contrail-svc-monitor", "contrail-device-manager")
-RUN_SYNC_SETTINGS = (  # the seed's openstack-config lines for program:contrail-issu, in its order
-    "command 'contrail-issu-run-sync'", "numprocs 1", "process_name '%(process_num)s'", "redirect_stderr true",
+RUN_SYNC_SETTINGS = (  # the seed's openstack-config lines for program:contrail-issu, in its order; the command
+    # as issu_process.sh writes it: the seed's bare `contrail-issu-run-sync` runs on the built-in defaults
+    "command 'contrail-issu-run-sync --conf_file /etc/contrail/contrail-issu.conf'", "numprocs 1", "process_name '%(process_num)s'", "redirect_stderr true",
     "stdout_logfile '/var/log/issu-contrail-run-sync-%(process_num)s-stdout.log'", "stderr_logfile '/dev/null'",
     "priority 440", "autostart true", "killasgroup false", "stopsignal KILL", "exitcodes 0",
 )
@@ -182,10 +183,9 @@ def auth(lab: Lab) -> str:
 
 
 def provision_control(lab: Lab, api_node: str, host: str, oper: str = "add") -> None:
-    extra = " --ibgp_auto_mesh" if oper == "add" else ""
     lab.sh(lab.new, f"python {UTILS}/provision_control.py --host_name {host} --host_ip {lab.ip(host)} "
                     f"--api_server_ip {lab.ip(api_node)} --api_server_port 8082 --oper {oper} {auth(lab)} "
-                    f"--router_asn {lab.inv.model.asn}{extra}")
+                    f"--router_asn {lab.inv.model.asn}")
 
 
 def provision_node(lab: Lab, tool: str, host: str, oper: str) -> None:
@@ -197,17 +197,17 @@ def issu_conf(lab: Lab) -> str:
     m = lab.inv.model
     old, new, rabbit = lab.ip(lab.old), lab.ip(lab.new), ",".join(m.rabbitmq.hosts)
     rabbit_pw = (lab.inv.lab_state_dir / "secrets" / "rabbit_password").read_text().strip()
+    root_pw = (lab.inv.lab_state_dir / "secrets" / "root_password").read_text().strip()
+    # new_api_info: run-sync's SSH login (user, password) on every new config node, as fab's moreconf writes it
     return f"""[DEFAULTS]
 old_rabbit_user = {m.rabbitmq.user}
 old_rabbit_password = {rabbit_pw}
 old_rabbit_vhost = {m.old.rabbit_vhost}
-old_rabbit_ha_mode = False
 old_rabbit_port = 5672
 old_rabbit_address_list = {rabbit}
 new_rabbit_user = {m.rabbitmq.user}
 new_rabbit_password = {rabbit_pw}
 new_rabbit_vhost = {m.new.rabbit_vhost}
-new_rabbit_ha_mode = False
 new_rabbit_port = 5672
 new_rabbit_address_list = {rabbit}
 old_cassandra_address_list = {old}:9160
@@ -216,7 +216,7 @@ old_zookeeper_address_list = {old}:2181
 new_zookeeper_address_list = {new}:2181
 odb_prefix = {m.old.cluster_id}
 ndb_prefix = {m.new.cluster_id}
-new_api_info = {{'{new}': ['admin', '{lab.pw}']}}
+new_api_info = {{'{new}': ['root', '{root_pw}']}}
 db_host_info = {{'{new}': '{lab.new}'}}
 config_host_info = {{'{new}': '{lab.new}'}}
 analytics_host_info = {{'{new}': '{lab.new}'}}
@@ -230,14 +230,28 @@ api_server_port = 8082
 """
 
 
+CONTRAIL_FRONTENDS = [8082, 5998, 8081]  # config API, discovery, analytics API on the VIP
+
+
+def _set_contrail_frontends(lab: Lab, disabled: bool) -> None:
+    """Freeze (or open) only Contrail's front-ends: `service haproxy stop` would also stop keystone's,
+    which contrail-api itself needs to validate tokens."""
+    from issu import haproxy_edit
+
+    cfg = haproxy_edit.set_frontends_disabled(lab.sh("openstack1", "cat /etc/haproxy/haproxy.cfg"),
+                                              CONTRAIL_FRONTENDS, disabled)
+    lab.sh("openstack1", f"cat > /etc/haproxy/haproxy.cfg <<'EOF'\n{cfg}EOF\n"
+                         "haproxy -c -q -f /etc/haproxy/haproxy.cfg && service haproxy reload")
+
+
 def freeze(lab: Lab) -> None:
-    lab.sh("openstack1", "service haproxy stop")
+    _set_contrail_frontends(lab, disabled=True)
     rc, out = nb_create(lab, f"nb-frozen-{time.monotonic_ns()}")
     assert rc == 1 and "ERROR" in out, f"a create went through the frozen VIP: {out}"
 
 
 def unfreeze(lab: Lab) -> None:
-    lab.sh("openstack1", "service haproxy start")
+    _set_contrail_frontends(lab, disabled=False)
     eventually(lambda: lab.run("openstack1", "contrail-nb-client list virtual-network")[0] == 0, "VIP answers")
 
 
@@ -247,11 +261,14 @@ def migrate_compute(lab: Lab, compute: str, version: str, discovery: str) -> Non
     for cmd in (
         f"openstack-config --del {AGENT_INI} program:contrail-vrouter-agent autostart",
         f"openstack-config --del {AGENT_INI} program:contrail-vrouter-agent killasgroup",
-        f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades {pins}",
+        f"DEBIAN_FRONTEND=noninteractive apt-get -y -q --force-yes install {pins}",  # apt 1.0 (14.04) has no --allow-downgrades
         f"openstack-config --set {AGENT_CONF} DISCOVERY server {discovery}",
         f"openstack-config --set {AGENT_INI} program:contrail-vrouter-agent autostart true",
         f"openstack-config --set {AGENT_INI} program:contrail-vrouter-agent killasgroup true",
         f"openstack-config --set {NODEMGR_CONF} DISCOVERY server {discovery}",
+        # the TOR agents too, as the vendor's compute script does (CC R3.2 issu_process.sh); the seed omits them
+        f"for f in /etc/contrail/contrail-tor-agent-*.conf; do [ -e \"$f\" ] || continue; "
+        f"openstack-config --set \"$f\" DISCOVERY server {discovery}; done",
         "service supervisor-vrouter restart",
     ):
         lab.sh(compute, cmd, timeout=180)
@@ -382,8 +399,10 @@ def manual_issu(lab: Lab, rollback: str | None) -> None:
     lab.sh(new, f"rm -f {SUP_ISSU}")
     lab.sh(new, "service supervisor restart")
     assert system_programs(lab, new).programs == ()
-    lab.sh(new, "contrail-issu-post-sync")
-    assert "Issu contrail zookeeper passed..." in lab.sh(new, "contrail-issu-zk-sync")
+    # -c as issu_process.sh runs them (the seed's bare commands would use the built-in defaults)
+    lab.sh(new, f"contrail-issu-post-sync -c {ISSU_CONF}")
+    lab.sh(new, f"contrail-issu-zk-sync -c {ISSU_CONF}")
+    assert "Issu contrail zookeeper passed..." in lab.sh(new, "cat /var/log/issu_contrail_zk.log")
     lab.sh(new, f'openstack-config --set {SUP_CONFIG} include files "{CFG_FILES}/*.ini"')
     lab.sh(new, "service supervisor-config restart")
     eventually(lambda: verdicts.status_healthy(status(lab, new), new), f"{new} healthy after finalize")

@@ -183,26 +183,96 @@ def provision(sim: Sim, tool: str, *args: str, password: str = PASSWORD, port: s
                    "--admin_user", "admin", "--admin_password", password, "--admin_tenant_name", "admin", *args)
 
 
-def test_provision_control_is_idempotent_and_del_removes(sim):
-    args = ("--host_name", "ctl-x", "--host_ip", "127.31.20.9", "--oper", "add", "--router_asn", "64512",
-            "--ibgp_auto_mesh")
-    assert provision(sim, "control", *args).returncode == 0
-    second = provision(sim, "control", *args)
-    assert second.returncode == 0 and "Updated" in second.stdout
-    routers = api_call(OLD, "GET", "/bgp-routers?detail=True")["bgp-routers"]
-    mine = [r["bgp-router"] for r in routers if r["bgp-router"]["fq_name"][-1] == "ctl-x"]
-    assert len(mine) == 1 and mine[0]["bgp_router_parameters"]["address"] == "127.31.20.9"
-    assert provision(sim, "control", "--host_name", "ctl-x", "--host_ip", "127.31.20.9", "--oper", "del").returncode == 0
-    assert "ctl-x" not in {r["fq_name"][-1] for r in api_call(OLD, "GET", "/bgp-routers")["bgp-routers"]}
-    again = provision(sim, "control", "--host_name", "ctl-x", "--host_ip", "127.31.20.9", "--oper", "del")
-    assert again.returncode != 0 and "not found" in again.stderr
+def _router(name: str) -> dict | None:
+    for item in api_call(OLD, "GET", "/bgp-routers?detail=True")["bgp-routers"]:
+        if item["bgp-router"]["fq_name"][-1] == name:
+            return item["bgp-router"]
+    return None
+
+
+def _gsc() -> dict:
+    return api_call(OLD, "GET", "/global-system-configs?detail=True")["global-system-configs"][0]["global-system-config"]
+
+
+def test_provision_control_add_existing_del_as_r32(sim):
+    """contrail-controller R3.2 src/config/utils/provision_control.py + provision_bgp.py."""
+    add = ("--host_name", "ctl-x", "--host_ip", "127.31.20.9", "--oper", "add", "--router_asn", "64512")
+    first = provision(sim, "control", *add)
+    assert (first.returncode, first.stdout) == (0, ""), first.stderr  # a new router: silent
+    mine = _router("ctl-x")
+    params = mine["bgp_router_parameters"]
+    assert (params["address"], params["identifier"], params["port"], params["autonomous_system"]) == (
+        "127.31.20.9", "127.31.20.9", 179, 64512)
+    assert (params["vendor"], params["router_type"]) == ("contrail", "control-node")
+    assert "hold_time" not in params and "local_autonomous_system" not in params
+    assert params["address_families"]["family"] == ["route-target", "inet-vpn", "e-vpn", "erm-vpn", "inet6-vpn"]
+    others = {r["uuid"] for r in api_call(OLD, "GET", "/bgp-routers")["bgp-routers"]} - {mine["uuid"]}
+    assert {r["uuid"] for r in mine.get("bgp_router_refs") or []} == others  # full mesh by refs
+    # an existing router: not updated (another IP is ignored), a message on stdout, exit 0
+    second = provision(sim, "control", "--host_name", "ctl-x", "--host_ip", "127.31.20.10", "--oper", "add",
+                       "--router_asn", "64512")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == (f"BGP Router ['default-domain', 'default-project', 'ip-fabric', '__default__', 'ctl-x']"
+                             f" already exists with uuid {mine['uuid']}\n")
+    assert _router("ctl-x")["bgp_router_parameters"]["address"] == "127.31.20.9"
+    gone = provision(sim, "control", "--host_name", "ctl-x", "--host_ip", "127.31.20.9", "--oper", "del",
+                     "--router_asn", "64512")
+    assert (gone.returncode, gone.stdout) == (0, ""), gone.stderr
+    assert _router("ctl-x") is None
+    again = provision(sim, "control", "--host_name", "ctl-x", "--host_ip", "127.31.20.9", "--oper", "del",
+                      "--router_asn", "64512")
+    assert again.returncode == 1 and "Traceback" in again.stderr
+    assert again.stderr.strip().splitlines()[-1].startswith(
+        "cfgm_common.exceptions.NoIdError: Unknown id: Error: oper 2 url /bgp-router/None body ")
+
+
+def test_provision_control_asn_and_mesh_only_without_oper(sim):
+    before = _gsc()
+    res = provision(sim, "control", "--host_name", "ctl-y", "--host_ip", "127.31.20.11", "--oper", "add",
+                    "--router_asn", "64999", "--no_ibgp_auto_mesh")
+    assert res.returncode == 0, res.stderr
+    after = _gsc()
+    assert (after.get("autonomous_system"), after.get("ibgp_auto_mesh")) == (
+        before.get("autonomous_system"), before.get("ibgp_auto_mesh"))  # --oper add: the GSC is untouched
+    assert _router("ctl-y")["bgp_router_parameters"]["autonomous_system"] == 64999
+    assert provision(sim, "control", "--host_name", "ctl-y", "--host_ip", "127.31.20.11", "--oper", "del",
+                     "--router_asn", "64999").returncode == 0
+    try:
+        res = provision(sim, "control", "--router_asn", "64513", "--no_ibgp_auto_mesh")
+        assert (res.returncode, res.stdout) == (0, ""), res.stderr
+        gsc = _gsc()
+        assert (gsc["autonomous_system"], gsc["ibgp_auto_mesh"]) == (64513, False)
+        assert _router("") is None  # no bgp-router was made
+    finally:
+        assert provision(sim, "control", "--router_asn", str(before.get("autonomous_system") or 64512),
+                         "--ibgp_auto_mesh").returncode == 0
+
+
+def test_provision_unknown_oper_prints_and_exits_0(sim):
+    res = provision(sim, "control", "--host_name", "ctl-z", "--host_ip", "127.31.20.12", "--oper", "remove",
+                    "--router_asn", "64512")
+    assert (res.returncode, res.stdout) == (0, "Unknown operation remove. Only 'add' and 'del' supported\n")
+    res = provision(sim, "config_node", "--host_name", "n9", "--host_ip", "127.31.20.12", "--oper", "delete")
+    assert (res.returncode, res.stdout) == (0, "Unknown operation delete. Only 'add' and 'del' supported\n")
+    assert _router("ctl-z") is None
 
 
 def test_provision_node_objects_and_bad_credentials(sim):
+    """R3.2 provision_{config,analytics,database}_node.py: silent; add on an existing object
+    keeps it as it is; del of an absent one: NoIdError traceback, exit 1."""
     for tool, obj in (("config_node", "config-node"), ("analytics_node", "analytics-node"),
                       ("database_node", "database-node")):
-        assert provision(sim, tool, "--host_name", "n1", "--host_ip", "127.31.20.8", "--oper", "add").returncode == 0
-        assert ["default-global-system-config", "n1"] in [i["fq_name"] for i in api_call(OLD, "GET", f"/{obj}s")[f"{obj}s"]]
+        field = f"{obj.replace('-', '_')}_ip_address"
+        res = provision(sim, tool, "--host_name", "n1", "--host_ip", "127.31.20.8", "--oper", "add")
+        assert (res.returncode, res.stdout) == (0, ""), res.stderr
+        again = provision(sim, tool, "--host_name", "n1", "--host_ip", "127.31.20.99")  # --oper defaults to add
+        assert (again.returncode, again.stdout) == (0, ""), again.stderr
+        objs = {tuple(i[obj]["fq_name"]): i[obj] for i in api_call(OLD, "GET", f"/{obj}s?detail=True")[f"{obj}s"]}
+        assert objs[("default-global-system-config", "n1")][field] == "127.31.20.8"  # not updated
+        assert provision(sim, tool, "--host_name", "n1", "--host_ip", "127.31.20.8", "--oper", "del").returncode == 0
+        gone = provision(sim, tool, "--host_name", "n1", "--host_ip", "127.31.20.8", "--oper", "del")
+        assert gone.returncode == 1 and gone.stderr.strip().splitlines()[-1].startswith(
+            f"cfgm_common.exceptions.NoIdError: Unknown id: Error: oper 4 url /{obj}/None body None response ")
     bad = provision(sim, "config_node", "--host_name", "n2", "--host_ip", "127.31.20.7", password="wrong")
     assert bad.returncode != 0 and "RuntimeError: Authentication Failure" in bad.stderr
 

@@ -258,6 +258,6 @@ def test_provision_control_arguments_and_router_parameters():
         "--api_server_port", "8082", "--oper", "add", "--admin_user", "admin", "--admin_password", "x",
         "--admin_tenant_name", "admin", "--router_asn", "64512", "--ibgp_auto_mesh"])
     assert a.ibgp_auto_mesh is True
-    params = bgp_router_parameters(a)
+    params = bgp_router_parameters(a.host_ip, a.router_asn, a.address_families)
     assert params["address"] == params["identifier"] == "192.0.2.5"
     assert (params["autonomous_system"], params["port"], params["router_type"]) == (64512, 179, "control-node")

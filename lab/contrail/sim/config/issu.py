@@ -427,8 +427,10 @@ class RunSync:
             try:
                 if not connected:
                     self.old_rabbit.reconnect("drainer")
-                self.prepare_to_consume()
+                # The real consumer's queue exists before prepare_to_consume, so updates made while
+                # the merge copy and the SSH start run are buffered, not lost: take the baseline first.
                 seen = self.cass.old.get_range("obj_uuid_table")
+                self.prepare_to_consume()
                 while True:
                     time.sleep(POLL)
                     seen = self.sync_changes(seen)

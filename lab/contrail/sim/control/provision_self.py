@@ -1,6 +1,7 @@
 """One-shot at first boot: provision this control node as a bgp-router in its own cluster.
 
-A real cluster's installer runs `provision_control.py --oper add` for every control node;
+A real cluster's installer runs `provision_control.py` for every control node, once without
+--oper (the ASN on global-system-config) and once with --oper add (the bgp-router);
 the lab does it once per node, under the system supervisord, when the config API of the
 node's cluster answers. Reads contrail-control.conf ([DEFAULT] hostname/hostip, [IFMAP]
 server_url -> the API) and the admin credentials of contrail-keystone-auth.conf; leaves
@@ -56,9 +57,12 @@ def main(argv: list[str] | None = None) -> None:
                  "--admin_tenant_name", daemon.get(ks, "KEYSTONE", "admin_tenant_name", "admin")]
     from ..config.provision import main_control  # the lab's provision_control.py
 
-    main_control(["--host_name", hostname, "--host_ip", hostip, "--api_server_ip", api,
-                  "--api_server_port", "8082", "--oper", "add", "--router_asn", args.router_asn,
-                  "--ibgp_auto_mesh", *creds])
+    # as contrail-fabric-utils R3.2 fabfile/tasks/provision.py prov_control_bgp does it: first
+    # without --oper (the ASN on global-system-config), then the same command plus
+    # --host_name/--host_ip/--oper add (the bgp-router); no --ibgp_auto_mesh.
+    base = ["--api_server_ip", api, "--api_server_port", "8082", "--router_asn", args.router_asn, *creds]
+    main_control(base)
+    main_control([*base, "--host_name", hostname, "--host_ip", hostip, "--oper", "add"])
     os.makedirs(os.path.dirname(args.marker), exist_ok=True)
     with open(args.marker, "w") as fh:
         fh.write(f"{hostname} {hostip} {api}\n")
