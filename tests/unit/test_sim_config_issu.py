@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import paramiko
@@ -291,12 +292,35 @@ def test_run_sync_wrong_password_loops_in_the_drainer_and_never_starts_the_sync(
         def reconnect(self, which):
             lines.append(f"reconnect {which}")
     rs.old_rabbit = Rabbit()
+    rs.cass = SimpleNamespace(old=SimpleNamespace(get_range=lambda cf: {}))
     rs.run(rounds=2)
     assert lines == ["SYS_INFO service supervisor-config stop",
                      "SYS_ERR Error in rabbitmq drainer greenlet: Authentication failed.",
                      "reconnect drainer", "SYS_INFO service supervisor-config stop",
                      "SYS_ERR Error in rabbitmq drainer greenlet: Authentication failed."]
     assert capsys.readouterr().out == ""
+
+
+def test_run_sync_replays_what_changed_while_it_prepared(monkeypatch):
+    """An object created during the merge copy and the SSH start is still synced: the real consumer's
+    queue buffers it (it exists before prepare_to_consume), so the lab's baseline is taken first."""
+    monkeypatch.setattr(issu.time, "sleep", lambda s: None)
+    table: dict[str, dict[str, str]] = {}
+    polls = iter(range(3))
+    copied: list[str] = []
+
+    def get_range(cf):
+        if next(polls, None) is None:
+            raise RuntimeError("stop the test")
+        return dict(table)
+
+    rs = issu.RunSync.__new__(issu.RunSync)
+    rs.log = lambda m, level: None
+    rs.cass = SimpleNamespace(old=SimpleNamespace(get_range=get_range),
+                              merge_copy=lambda ks, cfs: copied.append(ks))
+    rs.prepare_to_consume = lambda: table.update({"u-1": {"type": '"virtual_network"'}})  # created meanwhile
+    rs.run(rounds=1)
+    assert "config_db_uuid" in copied  # replayed by the first poll
 
 
 # -- as processes: log file, format, stdout, exit code ----------------------------------------
