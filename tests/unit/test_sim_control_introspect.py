@@ -6,7 +6,7 @@ from lab.contrail.sim.common import sandesh
 from lab.contrail.sim.control import introspect as ci
 from lab.contrail.sim.vrouter import introspect as ai
 
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"  # copies of shared/samples
 
 
 def _sample(name: str) -> str:
