@@ -244,7 +244,7 @@ def tor_agent_conf(name: str, ip: str, tor_id: int, http_port: int, tor_ip: str,
 #
 
 [CONTROL-NODE]
-# server=10.0.0.1 10.0.0.2
+# server=192.0.2.1 192.0.2.2
 
 [DEFAULT]
 agent_name={name}-{tor_id}
