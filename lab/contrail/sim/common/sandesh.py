@@ -217,6 +217,14 @@ def parse_query(query: str) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
 
 
+class LabHTTPServer(ThreadingHTTPServer):
+    """The HTTP server every simulated daemon uses: a thread per request that never blocks
+    exit, and a port that can be bound again at once after a restart."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+
 class IntrospectServer:
     """Threaded HTTP introspect on (ip, port): `/Snh_<Name>?args` -> XML from a routed handler."""
 
@@ -302,11 +310,7 @@ class IntrospectServer:
             def log_message(self, format: str, *args: object) -> None:
                 return
 
-        class _Server(ThreadingHTTPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self._httpd = _Server((self.ip, self.port), _RequestHandler)
+        self._httpd = LabHTTPServer((self.ip, self.port), _RequestHandler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"introspect-{self.port}",
                                         daemon=True)
         self._thread.start()

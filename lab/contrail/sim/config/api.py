@@ -43,7 +43,7 @@ from ..common.discovery import Publisher
 from ..common.rabbit import conf_connections as rabbit_connections
 from ..common.health import StatusLoop, database_deps
 from ..common import keystone_auth
-from ..common.sandesh import IntrospectServer
+from ..common.sandesh import IntrospectServer, LabHTTPServer
 from .vnc_model import PLURALS, TYPES, ApiError
 from .vnc_store import VncStore, render
 
@@ -241,11 +241,7 @@ def make_http(ip: str, port: int, api: Api, auth: KeystoneAuth | None) -> Thread
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    class S(ThreadingHTTPServer):
-        daemon_threads = True
-        allow_reuse_address = True
-
-    return S((ip, port), H)
+    return LabHTTPServer((ip, port), H)
 
 
 def main(argv: list[str] | None = None) -> None:

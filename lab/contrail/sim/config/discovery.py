@@ -31,7 +31,7 @@ from typing import Any
 from ..common import daemon
 from ..common.db import CassandraClient, DbError, keyspace_name
 from ..common.health import StatusLoop, database_deps
-from ..common.sandesh import IntrospectServer
+from ..common.sandesh import IntrospectServer, LabHTTPServer
 
 
 @dataclass
@@ -258,11 +258,7 @@ def make_http(ip: str, port: int, reg: Registry) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    class S(ThreadingHTTPServer):
-        daemon_threads = True
-        allow_reuse_address = True
-
-    return S((ip, port), H)
+    return LabHTTPServer((ip, port), H)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ..common import daemon
+from ..common.sandesh import LabHTTPServer
 
 CONF = "/etc/keystone/keystone-lab.conf"
 UNAUTHORIZED = "The request you have made requires authentication."
@@ -258,11 +259,7 @@ def make_http(ip: str, port: int, ks: Keystone) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    class S(ThreadingHTTPServer):
-        daemon_threads = True
-        allow_reuse_address = True
-
-    return S((ip, port), H)
+    return LabHTTPServer((ip, port), H)
 
 
 def load_users(cp) -> list[User]:

@@ -26,7 +26,7 @@ from ..common.db import KEYSPACES, CassandraClient, DbError, keyspace_name
 from ..common.discovery import Publisher
 from ..common.health import Dependency, StatusLoop, database_deps
 from ..common.rabbit import conf_connections as rabbit_connections
-from ..common.sandesh import IntrospectServer
+from ..common.sandesh import IntrospectServer, LabHTTPServer
 from .election import Elector
 
 
@@ -80,11 +80,7 @@ def listener(ip: str, port: int, banner: str) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    class S(ThreadingHTTPServer):
-        daemon_threads = True
-        allow_reuse_address = True
-
-    server = S((ip, port), H)
+    server = LabHTTPServer((ip, port), H)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
